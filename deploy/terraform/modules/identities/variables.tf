@@ -1,0 +1,137 @@
+variable "name_prefix" {
+  description = "Prefix of every role name, `kvapi-<environment>`; the CI apply role may only manage IAM roles and policies under it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}$", var.name_prefix))
+    error_message = "Use 3 to 31 lowercase letters, digits and '-'."
+  }
+}
+
+variable "cluster_name" {
+  description = "EKS cluster the Pod Identity associations and the CI access entry belong to."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9-]{0,99}$", var.cluster_name))
+    error_message = "Give an EKS cluster name."
+  }
+}
+
+variable "secret_arn" {
+  description = "ARN of the kvapi Secrets Manager secret the secret-reader role may read."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:", var.secret_arn))
+    error_message = "Give a Secrets Manager secret ARN."
+  }
+}
+
+variable "secret_kms_key_arn" {
+  description = "KMS key encrypting that secret."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.secret_kms_key_arn))
+    error_message = "Give the ARN of a KMS key (arn:aws:kms:...)."
+  }
+}
+
+variable "secret_reader" {
+  description = "Kubernetes service account that reads the kvapi secret: the External Secrets Operator controller."
+  type = object({
+    namespace       = string
+    service_account = string
+  })
+  default = { namespace = "external-secrets", service_account = "external-secrets" }
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.secret_reader.namespace)) && can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.secret_reader.service_account))
+    error_message = "Namespace and service account must be Kubernetes names (lowercase letters, digits, '-')."
+  }
+}
+
+variable "loki_bucket_arn" {
+  description = "ARN of Loki's bucket."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::", var.loki_bucket_arn))
+    error_message = "Give an S3 bucket ARN."
+  }
+}
+
+variable "loki_kms_key_arn" {
+  description = "KMS key encrypting Loki's bucket."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.loki_kms_key_arn))
+    error_message = "Give the ARN of a KMS key (arn:aws:kms:...)."
+  }
+}
+
+variable "loki" {
+  description = "Kubernetes service account Loki runs as."
+  type = object({
+    namespace       = string
+    service_account = string
+  })
+  default = { namespace = "monitoring", service_account = "loki" }
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.loki.namespace)) && can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.loki.service_account))
+    error_message = "Namespace and service account must be Kubernetes names (lowercase letters, digits, '-')."
+  }
+}
+
+variable "github_repository" {
+  description = "GitHub repository (`owner/name`) whose workflows may assume the CI roles."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$", var.github_repository))
+    error_message = "Give the repository as owner/name."
+  }
+}
+
+variable "github_oidc_provider_arn" {
+  description = "ARN of the account's token.actions.githubusercontent.com OIDC provider (created by bootstrap/)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/token\\.actions\\.githubusercontent\\.com$", var.github_oidc_provider_arn))
+    error_message = "Give the ARN of the GitHub Actions OIDC provider."
+  }
+}
+
+variable "deploy_namespace" {
+  description = "Namespace the CI apply role may deploy into (EKS access entry, AmazonEKSEditPolicy)."
+  type        = string
+  default     = "kvapi"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.deploy_namespace))
+    error_message = "Give a Kubernetes namespace name."
+  }
+}
+
+variable "state" {
+  description = "Where this environment's state lives: bucket ARN, object key, and the KMS key that encrypts it."
+  type = object({
+    bucket_arn  = string
+    key         = string
+    kms_key_arn = string
+  })
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::", var.state.bucket_arn)) && endswith(var.state.key, ".tfstate") && can(regex("^arn:aws[a-z-]*:kms:", var.state.kms_key_arn))
+    error_message = "Give the state bucket ARN, a key ending in .tfstate and the state KMS key ARN."
+  }
+}
+
+variable "protect_stateful_resources" {
+  description = "Deny the CI apply role every call that deletes the cluster, the cache, buckets, secrets or keys (prod)."
+  type        = bool
+}

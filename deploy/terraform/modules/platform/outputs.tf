@@ -1,0 +1,54 @@
+output "vpc_id" {
+  description = "ID of the environment's VPC."
+  value       = module.network.vpc_id
+}
+
+output "cluster_name" {
+  description = "EKS cluster name (`aws eks update-kubeconfig --name <this>`)."
+  value       = module.cluster.cluster_name
+}
+
+output "cluster_endpoint" {
+  description = "Kubernetes API endpoint."
+  value       = module.cluster.cluster_endpoint
+}
+
+output "kubernetes_version" {
+  description = "Kubernetes minor version of the control plane."
+  value       = module.cluster.kubernetes_version
+}
+
+output "redis_primary_endpoint" {
+  description = "ElastiCache primary endpoint (the URL with credentials is in the secret)."
+  value       = module.redis.primary_endpoint_address
+}
+
+output "redis_secret_name" {
+  description = "Secrets Manager secret the prod overlay's ExternalSecret reads (keys KVAPI_REDIS_URL, KVAPI_WRITE_TOKENS)."
+  value       = module.redis.secret_name
+}
+
+output "secret_reader_role_arn" {
+  description = "Pod Identity role of the External Secrets Operator (external-secrets/external-secrets)."
+  value       = module.identities.secret_reader_role_arn
+}
+
+output "loki_bucket_name" {
+  description = "Loki's S3 bucket (storage_config.aws.bucketnames)."
+  value       = module.logs_bucket.bucket_name
+}
+
+output "loki_role_arn" {
+  description = "Pod Identity role of Loki (monitoring/loki)."
+  value       = module.identities.loki_role_arn
+}
+
+output "ci_plan_role_arn" {
+  description = "Role GitHub Actions assumes to plan on pull requests."
+  value       = module.identities.ci_plan_role_arn
+}
+
+output "ci_apply_role_arn" {
+  description = "Role GitHub Actions assumes to apply and deploy from main."
+  value       = module.identities.ci_apply_role_arn
+}

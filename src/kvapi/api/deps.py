@@ -1,0 +1,61 @@
+"""Dependencies shared by the routers: the store, write authorization, value size."""
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from kvapi.settings import Settings
+from kvapi.store import Store
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def token_matches(token: str, tokens: tuple[str, ...]) -> bool:
+    """Constant-time against every configured token, whichever matches."""
+    matched = False
+    for candidate in tokens:
+        matched |= hmac.compare_digest(token.encode(), candidate.encode())
+    return matched
+
+
+def require_writer(request: Request, settings: SettingsDep) -> None:
+    if not settings.write_tokens:
+        return
+    token = bearer_token(request)
+    if token is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Missing bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not token_matches(token, settings.write_tokens):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Invalid token")
+
+
+def check_value_size(value: str, settings: Settings) -> None:
+    if len(value.encode("utf-8")) > settings.max_value_bytes:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"Value larger than {settings.max_value_bytes} bytes",
+        )
+
+
+Writer = Depends(require_writer)

@@ -1,0 +1,108 @@
+"""The application factory: create_app(settings) -> FastAPI. Nothing connects at import time."""
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from kvapi import __version__
+from kvapi.api import health, keys, legacy
+from kvapi.api import metrics as metrics_route
+from kvapi.clients import ActiveClientsMiddleware
+from kvapi.observability.metrics import Metrics
+from kvapi.observability.middleware import SecurityHeadersMiddleware, TelemetryMiddleware
+from kvapi.observability.tracing import setup_tracing, tracing_requested
+from kvapi.settings import Settings
+from kvapi.store import Store, StoreUnavailable
+
+log = logging.getLogger("kvapi")
+
+POOL_SAMPLE_EVERY_S = 5.0
+ROUTERS = (legacy.router, keys.router, health.router, metrics_route.router)
+
+
+def routes_of(app: FastAPI) -> list[BaseRoute]:
+    """Every endpoint route, flat: FastAPI keeps included routers as nested, private objects."""
+    own = [route for route in app.router.routes if isinstance(route, Route)]
+    return [*own, *(route for router in ROUTERS for route in router.routes)]
+
+
+async def sample_pool(store: Store, metrics: Metrics) -> None:
+    while True:
+        in_use, idle = store.pool_usage()
+        metrics.redis_pool.labels("in_use").set(in_use)
+        metrics.redis_pool.labels("idle").set(idle)
+        await asyncio.sleep(POOL_SAMPLE_EVERY_S)
+
+
+async def store_unavailable(request: Request, error: Exception) -> JSONResponse:
+    kind = error.kind if isinstance(error, StoreUnavailable) else "unknown"
+    log.warning("redis unavailable", extra={"fields": {"reason": kind}})
+    return JSONResponse(
+        {"detail": "Redis unavailable", "reason": kind},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
+async def invalid_request(request: Request, error: Exception) -> Response:
+    """FastAPI's 422 body, ASCII-escaped: the echoed input may hold lone surrogates."""
+    errors = error.errors() if isinstance(error, RequestValidationError) else []
+    body = json.dumps({"detail": jsonable_encoder(errors)}, ensure_ascii=True)
+    return Response(body, status_code=422, media_type="application/json")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    if settings.redis_url is None:
+        raise ValueError("KVAPI_REDIS_URL is required (kvapi serve starts a local server if unset)")
+    metrics = Metrics()
+    store = Store(settings, metrics, settings.redis_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.write_tokens:
+            log.warning("KVAPI_WRITE_TOKENS is unset: anyone can write")
+        sampler = asyncio.create_task(sample_pool(store, metrics))
+        try:
+            yield
+        finally:
+            sampler.cancel()
+            await store.close()
+
+    app = FastAPI(
+        title="kvapi",
+        version=__version__,
+        summary="A key-value HTTP API on Redis",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.store = store
+    app.state.build = {"version": __version__, "commit": os.environ.get("KVAPI_COMMIT", "unknown")}
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_exception_handler(StoreUnavailable, store_unavailable)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+
+    # Outermost last: security headers wrap everything, telemetry sees every response.
+    app.add_middleware(ActiveClientsMiddleware, store=store, write_tokens=settings.write_tokens)
+    app.add_middleware(
+        TelemetryMiddleware,
+        routes=routes_of(app),
+        metrics=metrics,
+        record_metrics=settings.metrics_enabled,
+        log_access=settings.access_log,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    if tracing_requested():
+        setup_tracing(app)
+    return app

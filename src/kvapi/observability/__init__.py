@@ -1,0 +1,1 @@
+"""Metrics, logs and traces: what the service tells its operators."""

@@ -1,0 +1,84 @@
+"""JSON logs: one object per line on stdout, for the service, gunicorn and uvicorn alike."""
+
+import contextvars
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+
+TraceIds = Callable[[], tuple[str | None, str | None]]
+
+
+def no_trace() -> tuple[None, None]:
+    return None, None
+
+
+def rfc3339(epoch: float) -> str:
+    millis = int(epoch * 1000) % 1000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{millis:03d}Z"
+
+
+class JsonFormatter(logging.Formatter):
+    """Fields fixed by DESIGN.md; `extra={"fields": {...}}` adds more."""
+
+    trace_ids: TraceIds = staticmethod(no_trace)
+
+    def format(self, record: logging.LogRecord) -> str:
+        trace_id, span_id = self.trace_ids()
+        doc: dict[str, Any] = {
+            "timestamp": rfc3339(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+            "request_id": request_id_var.get(),
+            "trace_id": trace_id,
+            "span_id": span_id,
+            "pid": os.getpid(),
+        }
+        fields = getattr(record, "fields", None)
+        if fields:
+            doc.update(fields)
+        if record.exc_info:
+            doc["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(doc, default=str).decode()
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """A dictConfig for every logger of the process; gunicorn takes it as logconfig_dict."""
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+    quiet = {"handlers": [], "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"stdout": handler},
+        "root": {"level": level, "handlers": ["stdout"]},
+        "loggers": {
+            # The uvicorn worker copies gunicorn.error's handlers onto uvicorn.error, so it needs
+            # its own; the servers' access logs are off because the service writes a richer one.
+            "gunicorn.error": {"level": level, "handlers": ["stdout"], "propagate": False},
+            "uvicorn.error": {"level": level, "handlers": ["stdout"], "propagate": False},
+            "gunicorn.access": quiet,
+            "uvicorn.access": quiet,
+        },
+    }
+
+
+def configure_logging(level: str) -> None:
+    import logging.config
+
+    logging.config.dictConfig(logging_config(level))
+    logging.captureWarnings(True)
+    sys.excepthook = log_uncaught
+
+
+def log_uncaught(*exc_info: Any) -> None:
+    logging.getLogger("kvapi").critical("uncaught exception", exc_info=exc_info)

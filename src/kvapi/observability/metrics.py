@@ -1,0 +1,152 @@
+"""Prometheus metrics, correct across gunicorn workers.
+
+Under `kvapi serve`, PROMETHEUS_MULTIPROC_DIR is set before any worker starts, so every metric
+writes to per-process files that /metrics aggregates. Without it (tests, a single process) the
+metrics live in the registry owned by the app. Values that come from Redis or never change
+(active clients, build info) are produced at scrape time and are not kept in files.
+"""
+
+import os
+from collections.abc import Iterable, Iterator
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+# 1 ms .. 10 s; 0.5 s is the latency SLO's threshold and must be a bucket bound.
+HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+REDIS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1.0, 5.0)
+ROUTE_CLASSES = ("read", "write")
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class Metrics:
+    """Every metric the service records; one instance per app."""
+
+    def __init__(self) -> None:
+        self.multiprocess = multiprocess_dir() is not None
+        # In multiprocess mode the files are the registry; /metrics builds a fresh one per scrape.
+        self.registry: CollectorRegistry | None = None if self.multiprocess else CollectorRegistry()
+        registry = self.registry
+        self.http_requests = Counter(
+            "http_requests_total",
+            "HTTP requests by method, route template and status code",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.http_duration = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request duration by method and route template",
+            ["method", "route"],
+            buckets=HTTP_BUCKETS,
+            registry=registry,
+        )
+        self.http_in_progress = Gauge(
+            "http_requests_in_progress",
+            "HTTP requests being served",
+            ["method", "route"],
+            multiprocess_mode="livesum",
+            registry=registry,
+        )
+        self.redis_duration = Histogram(
+            "kvapi_redis_command_duration_seconds",
+            "Duration of Redis calls made by the service, by command",
+            ["command"],
+            buckets=REDIS_BUCKETS,
+            registry=registry,
+        )
+        self.redis_errors = Counter(
+            "kvapi_redis_errors_total",
+            "Failed Redis calls by command and error kind",
+            ["command", "kind"],
+            registry=registry,
+        )
+        self.redis_pool = Gauge(
+            "kvapi_redis_pool_connections",
+            "Redis pool connections by state (in_use, idle), summed over live workers",
+            ["state"],
+            multiprocess_mode="livesum",
+            registry=registry,
+        )
+        self.kv_operations = Counter(
+            "kvapi_kv_operations_total",
+            "Key-value operations by operation and result",
+            ["operation", "result"],
+            registry=registry,
+        )
+        self.kv_written_bytes = Counter(
+            "kvapi_kv_written_bytes_total",
+            "Bytes of values written",
+            registry=registry,
+        )
+        self.rate_limited = Counter(
+            "kvapi_rate_limited_total",
+            "Requests refused by rate limiting, by route class",
+            ["route_class"],
+            registry=registry,
+        )
+        for route_class in ROUTE_CLASSES:
+            self.rate_limited.labels(route_class)  # export 0 before the first refusal
+
+    def render(self, extra: Iterable[Collector]) -> bytes:
+        """The text exposition of all workers' metrics plus the scrape-time collectors."""
+        registry = self.registry
+        if registry is None:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        for collector in extra:
+            registry.register(collector)
+        try:
+            return generate_latest(registry)
+        finally:
+            for collector in extra:
+                registry.unregister(collector)
+
+
+class ScrapeTimeGauges(Collector):
+    """Gauges whose values are known only at scrape time (read from Redis, or constant)."""
+
+    def __init__(
+        self,
+        build: dict[str, str],
+        active_clients: dict[str, int] | None,
+    ) -> None:
+        self._build = build
+        self._active_clients = active_clients
+
+    def collect(self) -> Iterator[Metric]:
+        info = GaugeMetricFamily(
+            "kvapi_build_info",
+            "Version and commit of the running build",
+            labels=["version", "commit"],
+        )
+        info.add_metric([self._build["version"], self._build["commit"]], 1)
+        yield info
+        if self._active_clients is not None:
+            clients = GaugeMetricFamily(
+                "kvapi_active_clients",
+                "Distinct clients seen in the window (HyperLogLog estimate)",
+                labels=["window"],
+            )
+            for window, count in self._active_clients.items():
+                clients.add_metric([window], count)
+            yield clients
+
+
+def mark_worker_dead(pid: int) -> None:
+    """Drop a dead worker's live gauges (gunicorn child_exit hook)."""
+    if multiprocess_dir() is not None:
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]

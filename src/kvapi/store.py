@@ -1,0 +1,201 @@
+"""Everything that talks to Redis.
+
+User data lives under USER_PREFIX and internal data (statistics, rate limits) under
+INTERNAL_PREFIX, so a user key can never collide with an internal one and listing never shows
+internal keys. Every call is bounded by the configured timeout and turns any Redis failure into
+StoreUnavailable, which the API answers with a 503.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from kvapi.observability.metrics import Metrics
+from kvapi.settings import Settings
+
+USER_PREFIX = "kv:"
+INTERNAL_PREFIX = "_kvapi:"
+CLIENTS_PREFIX = INTERNAL_PREFIX + "clients:"
+GLOB_SPECIAL = str.maketrans({c: "\\" + c for c in "*?[]\\"})
+
+# One round trip that tells a create from a replace, atomically.
+PUT_SCRIPT = """
+local existed = redis.call('EXISTS', KEYS[1])
+if ARGV[2] == '' then
+  redis.call('SET', KEYS[1], ARGV[1])
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return existed
+"""
+
+# Active clients: per-minute HyperLogLogs merged over the last hour, per-hour ones over a day.
+CLIENT_WINDOWS = {"1h": (60, 60), "1d": (3600, 24)}  # window -> (bucket seconds, buckets)
+
+class StoreUnavailable(Exception):
+    """Redis could not answer in time; the caller should answer 503."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    value: str
+    ttl_seconds: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    keys: list[str]
+    cursor: str | None
+
+
+def error_kind(error: BaseException) -> str:
+    if isinstance(error, RedisTimeoutError | TimeoutError):
+        return "timeout"
+    if isinstance(error, RedisConnectionError | OSError):
+        return "connection"
+    return "response"
+
+
+class Store:
+    def __init__(self, settings: Settings, metrics: Metrics, url: str) -> None:
+        self._timeout = settings.redis_timeout_s
+        self._metrics = metrics
+        # A blocking pool makes a burst of callers wait for a free connection instead of
+        # failing with "Too many connections"; one retry covers a connection that died while
+        # idle (Redis restarted), and timeouts are not retried so a 503 stays fast.
+        self._pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=settings.redis_pool_size,
+            timeout=settings.redis_timeout_s,
+            socket_timeout=settings.redis_timeout_s,
+            socket_connect_timeout=settings.redis_timeout_s,
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            decode_responses=True,
+            health_check_interval=30,
+        )
+        self.redis = Redis(connection_pool=self._pool)
+        self._put = self.redis.register_script(PUT_SCRIPT)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self._pool.aclose()
+
+    async def _call(self, command: str, operation: Callable[[], Awaitable[Any]]) -> Any:
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self._timeout):
+                result = await operation()
+        except (RedisError, OSError, TimeoutError) as error:
+            kind = error_kind(error)
+            self._metrics.redis_errors.labels(command, kind).inc()
+            raise StoreUnavailable(kind) from error
+        finally:
+            self._metrics.redis_duration.labels(command).observe(time.perf_counter() - started)
+        return result
+
+    def _count(self, operation: str, result: str) -> None:
+        self._metrics.kv_operations.labels(operation, result).inc()
+
+    def pool_usage(self) -> tuple[int, int]:
+        """(in use, idle) connections of this process's pool."""
+        in_use = len(self._pool._in_use_connections)
+        idle = len(self._pool._available_connections)
+        return in_use, idle
+
+    async def ping(self) -> None:
+        await self._call("ping", self.redis.ping)
+
+    async def get_value(self, key: str) -> str | None:
+        value: str | None = await self._call("get", lambda: self.redis.get(USER_PREFIX + key))
+        self._count("read", "miss" if value is None else "hit")
+        return value
+
+    async def get(self, key: str) -> Entry | None:
+        async def get_with_ttl() -> list[Any]:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.get(USER_PREFIX + key)
+                pipe.ttl(USER_PREFIX + key)
+                result: list[Any] = await pipe.execute()
+                return result
+
+        value, ttl = await self._call("get", get_with_ttl)
+        self._count("read", "miss" if value is None else "hit")
+        if value is None:
+            return None
+        return Entry(value=value, ttl_seconds=ttl if ttl >= 0 else None)
+
+    async def put(self, key: str, value: str, ttl_seconds: int | None = None) -> bool:
+        """Store the value; True when the key was created, False when replaced."""
+        ttl = "" if ttl_seconds is None else str(ttl_seconds)
+        existed = await self._call(
+            "set", lambda: self._put(keys=[USER_PREFIX + key], args=[value, ttl])
+        )
+        self._count("write", "replaced" if existed else "created")
+        self._metrics.kv_written_bytes.inc(len(value.encode()))
+        return not existed
+
+    async def delete(self, key: str) -> bool:
+        deleted: int = await self._call("del", lambda: self.redis.delete(USER_PREFIX + key))
+        self._count("delete", "deleted" if deleted else "missing")
+        return deleted > 0
+
+    async def scan(self, prefix: str, cursor: str | None, limit: int) -> Page:
+        """One page of keys; SCAN guarantees every key present throughout appears at least once."""
+        pattern = USER_PREFIX + prefix.translate(GLOB_SPECIAL) + "*"
+
+        async def scan_page() -> Page:
+            position = int(cursor) if cursor else 0
+            keys: list[str] = []
+            while True:
+                position, batch = await self.redis.scan(
+                    position, match=pattern, count=max(limit - len(keys), 10)
+                )
+                keys.extend(str(key)[len(USER_PREFIX) :] for key in batch)
+                if position == 0 or len(keys) >= limit:
+                    break
+            return Page(keys=keys, cursor=str(position) if position else None)
+
+        page: Page = await self._call("scan", scan_page)
+        self._count("list", "ok")
+        return page
+
+    async def record_clients(self, identities: list[str], now: float) -> None:
+        async def add() -> None:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for bucket_seconds, buckets in CLIENT_WINDOWS.values():
+                    bucket = int(now // bucket_seconds)
+                    key = f"{CLIENTS_PREFIX}{bucket_seconds}:{bucket}"
+                    pipe.pfadd(key, *identities)
+                    pipe.expire(key, bucket_seconds * (buckets + 1))
+                await pipe.execute()
+
+        await self._call("pfadd", add)
+
+    async def count_clients(self, now: float) -> dict[str, int]:
+        async def count() -> dict[str, int]:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for bucket_seconds, buckets in CLIENT_WINDOWS.values():
+                    last = int(now // bucket_seconds)
+                    keys = [
+                        f"{CLIENTS_PREFIX}{bucket_seconds}:{b}"
+                        for b in range(last - buckets + 1, last + 1)
+                    ]
+                    pipe.pfcount(*keys)
+                counts: list[int] = await pipe.execute()
+            return dict(zip(CLIENT_WINDOWS, counts, strict=True))
+
+        counts: dict[str, int] = await self._call("pfcount", count)
+        return counts

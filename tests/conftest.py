@@ -1,0 +1,78 @@
+"""Shared fixtures: a real Redis-protocol server and the app in-process against it."""
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from kvapi.app import create_app
+from kvapi.settings import Settings
+from tests.support.logs import JsonLines
+from tests.support.redis import RedisProcess, redis_server
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """KVAPI_TEST_REDIS_URL when set, else a throwaway server for the whole session."""
+    external = os.environ.get("KVAPI_TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    with redis_server() as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator["redis.Redis[str]"]:
+    client: redis.Redis[str] = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+MakeClient = Callable[..., TestClient]
+
+
+@pytest.fixture
+def make_client(redis_client: "redis.Redis[str]", redis_url: str) -> Iterator[MakeClient]:
+    """Build a TestClient for an app with the given settings (the lifespan runs)."""
+    opened: list[TestClient] = []
+
+    def make(**overrides: object) -> TestClient:
+        settings = Settings(redis_url=overrides.pop("redis_url", redis_url), **overrides)  # type: ignore[arg-type]
+        client = TestClient(create_app(settings), raise_server_exceptions=False)
+        client.__enter__()
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> TestClient:
+    return make_client()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    """A server of the test's own, to stop and restart."""
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture
+def captured() -> Iterator[JsonLines]:
+    handler = JsonLines()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(previous)

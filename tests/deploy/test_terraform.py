@@ -1,0 +1,397 @@
+"""Offline checks of deploy/terraform: formatting, parsing, security and availability invariants.
+
+`terraform init`/`validate` and tflint need the provider registry, which these machines cannot
+reach; the GitHub workflow runs them. What is checked here runs without it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.terraform_docs import readme_with_tables
+from tests.deploy.terraform_fmt import unformatted
+from tests.deploy.terraform_support import (
+    BOOTSTRAP,
+    ENVIRONMENTS,
+    MODULES,
+    TERRAFORM,
+    Block,
+    blocks,
+    environment_dir,
+    locals_of,
+    module_call,
+    module_dirs,
+    one_resource,
+    parse,
+    real_tf_files,
+    resources,
+    terraform_settings,
+    walk,
+)
+from tests.support.tools import REPO, in_ci
+
+REQUIRED_TAGS = {"Project", "Environment", "ManagedBy", "Repository"}
+OPEN_CIDRS = {"0.0.0.0/0", "::/0"}
+
+
+def test_fmt_check_catches_a_misformatted_file(tmp_path: Path) -> None:
+    (tmp_path / "bad.tf").write_text('variable "x" {\n  type = string\n    default = "a"\n}\n')
+    retcode, listed = unformatted(tmp_path)
+    assert retcode != 0 and any(name.endswith("bad.tf") for name in listed)
+    assert "    default" in (tmp_path / "bad.tf").read_text(), "the check must not rewrite files"
+
+
+def test_terraform_fmt_check_passes() -> None:
+    retcode, listed = unformatted(TERRAFORM)
+    assert retcode == 0 and not listed, f"run terraform fmt -recursive on: {listed}"
+
+
+@pytest.mark.parametrize("path", real_tf_files(), ids=lambda p: str(p.relative_to(TERRAFORM)))
+def test_every_file_parses(path: Path) -> None:
+    assert isinstance(parse(path), dict)
+
+
+# --- versions ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("directory", module_dirs(), ids=lambda d: str(d.relative_to(TERRAFORM)))
+def test_versions_are_pinned_pessimistically(directory: Path) -> None:
+    settings = terraform_settings(directory)
+    versions = [s for s in settings if "required_version" in s]
+    assert len(versions) == 1, f"{directory}: one terraform block with required_version"
+    assert versions[0]["required_version"].startswith("~> 1.")
+    providers = {
+        name: spec
+        for block in versions[0]["required_providers"]
+        for name, spec in block.items()
+        if name != "__is_block__"
+    }
+    assert "aws" in providers
+    for name, spec in providers.items():
+        assert spec["version"].startswith("~> "), f"{directory}: provider {name} {spec}"
+    for call in blocks("module", directory):
+        source = call.body["source"]
+        if source.startswith("../"):
+            assert "version" not in call.body, call.where
+        else:
+            assert call.body["version"].startswith("~> "), f"{call.where}: pin {source}"
+
+
+def test_environments_use_the_kubernetes_version_of_the_design() -> None:
+    design = (REPO / "docs" / "DESIGN.md").read_text(encoding="utf-8")
+    found = re.search(r"Kubernetes \*\*(1\.\d+)\*\*", design)
+    assert found, "docs/DESIGN.md names the Kubernetes version under Versions"
+    for env in ENVIRONMENTS:
+        assert locals_of(environment_dir(env))["sizing"]["kubernetes_version"] == found[1], env
+
+
+# --- state -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_state_backend_is_s3_with_native_locking(env: str) -> None:
+    backends = [
+        backend
+        for s in terraform_settings(environment_dir(env))
+        for backend in s.get("backend", [])
+    ]
+    assert len(backends) == 1 and "s3" in backends[0], env
+    s3 = backends[0]["s3"]
+    assert s3["use_lockfile"] is True
+    assert s3["encrypt"] is True and s3["kms_key_id"]
+    assert "dynamodb_table" not in s3, "DynamoDB locking is deprecated in the S3 backend"
+    assert s3["key"] == f"kvapi/{env}/terraform.tfstate"
+    assert s3["key"] == locals_of(environment_dir(env))["state_key"], "CI roles get the real key"
+
+
+def test_state_bucket_alias_is_the_one_the_backends_name() -> None:
+    alias = module_call("state_key", BOOTSTRAP)["alias"]
+    for env in ENVIRONMENTS:
+        s3 = next(
+            b["s3"] for s in terraform_settings(environment_dir(env)) for b in s.get("backend", [])
+        )
+        assert s3["kms_key_id"] == f"alias/{alias}"
+
+
+# --- tags ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "directory",
+    [*(environment_dir(env) for env in ENVIRONMENTS), BOOTSTRAP],
+    ids=lambda d: d.name,
+)
+def test_every_aws_provider_tags_everything(directory: Path) -> None:
+    providers = [b for b in blocks("provider", directory) if b.labels == ("aws",)]
+    assert providers, f"{directory}: no aws provider"
+    for provider in providers:
+        tags = provider.body["default_tags"][0]["tags"]
+        if tags == "${local.tags}":
+            tags = locals_of(directory)["tags"]
+        assert set(tags) >= REQUIRED_TAGS, f"{provider.where}: {sorted(tags)}"
+
+
+def test_node_instances_carry_the_tags_too() -> None:
+    # Instances and volumes launched by node groups do not inherit provider default tags.
+    assert module_call("eks", MODULES / "cluster")["tags"] == "${var.tags}"
+    assert module_call("platform", environment_dir("prod"))["tags"] == "${local.tags}"
+
+
+# --- encryption at rest and in transit -------------------------------------------------------
+
+
+def test_kms_keys_rotate() -> None:
+    for key in resources("aws_kms_key"):
+        assert key.body["enable_key_rotation"] is True, key.where
+
+
+def test_buckets_are_encrypted_private_versioned_and_tls_only() -> None:
+    buckets = resources("aws_s3_bucket")
+    assert {b.path.parent.name for b in buckets} == {"private-bucket"}, "buckets go through it"
+    sse = one_resource("aws_s3_bucket_server_side_encryption_configuration").body["rule"][0]
+    default = sse["apply_server_side_encryption_by_default"][0]
+    assert default["sse_algorithm"] == "aws:kms" and default["kms_master_key_id"]
+    pab = one_resource("aws_s3_bucket_public_access_block").body
+    assert all(
+        pab[k] is True
+        for k in (
+            "block_public_acls",
+            "block_public_policy",
+            "ignore_public_acls",
+            "restrict_public_buckets",
+        )
+    )
+    versioning = one_resource("aws_s3_bucket_versioning").body
+    assert versioning["versioning_configuration"][0]["status"] == "Enabled"
+    tls = next(b for b in blocks("data") if b.labels == ("aws_iam_policy_document", "tls_only"))
+    statement = tls.body["statement"][0]
+    assert statement["effect"] == "Deny"
+    assert statement["condition"][0]["variable"] == "aws:SecureTransport"
+    assert statement["condition"][0]["values"] == ["false"]
+    assert all(b.body["force_destroy"] is False for b in buckets)
+
+
+def test_cache_is_encrypted_at_rest_and_in_transit_with_auth() -> None:
+    group = one_resource("aws_elasticache_replication_group").body
+    assert group["at_rest_encryption_enabled"] is True and group["kms_key_id"]
+    assert group["transit_encryption_enabled"] is True
+    assert group["transit_encryption_mode"] == "required"
+    # A Terraform reference to the generated token, not a password.
+    assert group["auth_token"] == "${random_password.auth_token.result}"  # noqa: S105
+
+
+def test_secret_is_kms_encrypted_and_holds_the_contract_keys() -> None:
+    secret = one_resource("aws_secretsmanager_secret").body
+    assert secret["kms_key_id"]
+    value = one_resource("aws_secretsmanager_secret_version").body["secret_string"]
+    assert "KVAPI_REDIS_URL" in value and "KVAPI_WRITE_TOKENS" in value
+    assert "rediss://" in value, "the URL must use TLS"
+    platform = module_call("redis", MODULES / "platform")
+    assert platform["secret_name"] == "kvapi/${var.environment}/redis"  # noqa: S105 (a name)
+
+
+def test_cluster_encrypts_secrets_disks_and_logs() -> None:
+    eks = module_call("eks", MODULES / "cluster")
+    assert eks["encryption_config"]["resources"] == ["secrets"]
+    assert eks["create_kms_key"] is True and eks["enable_kms_key_rotation"] is True
+    assert eks["cloudwatch_log_group_kms_key_id"] == "${var.logs_kms_key_arn}"
+    for group in eks["eks_managed_node_groups"].values():
+        for device in group["block_device_mappings"].values():
+            assert device["ebs"]["encrypted"] is True
+        assert group["metadata_options"]["http_tokens"] == "required"
+    vpc = module_call("vpc", MODULES / "network")
+    assert vpc["flow_log_cloudwatch_log_group_kms_key_id"] == "${var.logs_kms_key_arn}"
+
+
+def test_no_credential_is_an_output() -> None:
+    for output in blocks("output"):
+        text = str(output.body["value"])
+        assert "random_password" not in text and "auth_token" not in text, output.where
+        assert "secret_string" not in text, output.where
+
+
+# --- network exposure ------------------------------------------------------------------------
+
+INGRESS_TYPES = (
+    "aws_security_group",
+    "aws_vpc_security_group_ingress_rule",
+    "aws_security_group_rule",
+)
+
+
+def ingress_bodies(block: Block) -> list[dict]:
+    kind = block.labels[0]
+    if kind == "aws_security_group":
+        return list(block.body.get("ingress", []))
+    if kind == "aws_security_group_rule" and block.body.get("type") != "ingress":
+        return []
+    return [block.body]
+
+
+def test_no_ingress_is_open_to_the_internet() -> None:
+    # The only public entry point is the ALB the AWS Load Balancer Controller creates from the
+    # Kubernetes Ingress; Terraform itself opens nothing to 0.0.0.0/0.
+    checked = 0
+    for kind in INGRESS_TYPES:
+        for block in resources(kind):
+            for rule in ingress_bodies(block):
+                checked += 1
+                values = {v for v in walk(rule) if isinstance(v, str)}
+                assert not values & OPEN_CIDRS, f"{block.where} admits the internet"
+    assert checked, "the cache's ingress rules were found and checked"
+
+
+def test_cache_admits_6379_from_the_cluster_nodes_only() -> None:
+    rule = one_resource("aws_vpc_security_group_ingress_rule").body
+    assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (6379, 6379, "tcp")
+    assert rule["referenced_security_group_id"] == "${each.value}"
+    assert not {"cidr_ipv4", "cidr_ipv6", "prefix_list_id"} & set(rule)
+    wiring = module_call("redis", MODULES / "platform")["allowed_security_group_ids"]
+    assert wiring == {"eks_nodes": "${module.cluster.node_security_group_id}"}
+
+
+def test_kubernetes_api_is_private_unless_cidrs_are_listed() -> None:
+    eks = module_call("eks", MODULES / "cluster")
+    assert eks["endpoint_private_access"] is True
+    assert eks["endpoint_public_access"] == "${length(var.public_access_cidrs) > 0}"
+    variable = next(
+        b for b in blocks("variable", MODULES / "cluster") if b.labels == ("public_access_cidrs",)
+    )
+    assert '"0.0.0.0/0"' in variable.body["validation"][0]["condition"]
+    shared = next(
+        b
+        for b in blocks("variable", environment_dir("prod"))
+        if b.labels == ("api_public_access_cidrs",)
+    )
+    assert shared.body["default"] == []
+
+
+def test_cluster_uses_access_entries_and_pod_identity() -> None:
+    eks = module_call("eks", MODULES / "cluster")
+    assert eks["authentication_mode"] == "API"
+    assert eks["enable_irsa"] is False
+    assert set(eks["addons"]) == {"coredns", "kube-proxy", "vpc-cni", "eks-pod-identity-agent"}
+    assert all(g["ami_type"].startswith("AL2023_") for g in eks["eks_managed_node_groups"].values())
+    assert set(eks["enabled_log_types"]) >= {"api", "audit", "authenticator"}
+
+
+# --- availability and protection per environment ---------------------------------------------
+
+
+def sizing(env: str) -> dict:
+    return locals_of(environment_dir(env))["sizing"]
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_cache_is_multi_az_with_failover(env: str) -> None:
+    redis = sizing(env)["redis"]
+    assert redis["multi_az"] is True and redis["node_count"] >= 2, env
+    group = one_resource("aws_elasticache_replication_group").body
+    assert group["automatic_failover_enabled"] == "${var.node_count > 1}"
+    assert group["multi_az_enabled"] == "${var.multi_az}"
+
+
+def test_prod_is_protected_and_spread_over_zones() -> None:
+    prod = sizing("prod")
+    assert prod["deletion_protection"] is True
+    assert prod["single_nat_gateway"] is False, "one NAT gateway per zone in prod"
+    assert prod["nodes"]["min_size"] >= 3, "a node per zone"
+    assert prod["redis"]["snapshot_retention_days"] >= 7
+    platform = MODULES / "platform"
+    assert module_call("cluster", platform)["deletion_protection"] == "${var.deletion_protection}"
+    assert module_call("redis", platform)["final_snapshot"] == "${var.deletion_protection}"
+    identities = module_call("identities", platform)
+    assert identities["protect_stateful_resources"] == "${var.deletion_protection}"
+    assert (
+        module_call("eks", MODULES / "cluster")["deletion_protection"]
+        == "${var.deletion_protection}"
+    )
+
+
+def test_dev_saves_on_nat_but_keeps_snapshots() -> None:
+    dev = sizing("dev")
+    assert dev["single_nat_gateway"] is True
+    assert dev["redis"]["snapshot_retention_days"] >= 1
+
+
+def test_loki_bucket_lifecycle_is_14_days_hot_90_days_total() -> None:
+    logs = {b.labels[0]: b.body for b in blocks("variable", MODULES / "logs-bucket")}
+    assert logs["hot_days"]["default"] == 14 and logs["retention_days"]["default"] == 90
+    rule = module_call("bucket", MODULES / "logs-bucket")["lifecycle_rules"][0]
+    assert rule["transitions"] == [{"days": "${var.hot_days}", "storage_class": "GLACIER_IR"}]
+    assert rule["expiration_days"] == "${var.retention_days}"
+
+
+# --- interface quality -----------------------------------------------------------------------
+
+LEAF_MODULES = sorted(d for d in MODULES.iterdir() if d.name != "platform")
+
+
+@pytest.mark.parametrize("module", LEAF_MODULES, ids=lambda d: d.name)
+def test_leaf_module_inputs_are_validated(module: Path) -> None:
+    # modules/platform only passes values on to these modules, which validate them.
+    for variable in blocks("variable", module):
+        assert variable.body.get("description"), variable.where
+        if variable.body["type"] != "bool":
+            assert variable.body.get("validation"), f"{variable.where} has no validation"
+
+
+@pytest.mark.parametrize("directory", module_dirs(), ids=lambda d: str(d.relative_to(TERRAFORM)))
+def test_inputs_and_outputs_are_described(directory: Path) -> None:
+    for block in [*blocks("variable", directory), *blocks("output", directory)]:
+        assert len(block.body.get("description", "")) > 10, f"{block.where} needs a description"
+
+
+@pytest.mark.parametrize("directory", module_dirs(), ids=lambda d: str(d.relative_to(TERRAFORM)))
+def test_readme_tables_match_the_code(directory: Path) -> None:
+    readme = directory / "README.md"
+    assert readme.exists(), f"{directory} needs a README"
+    assert readme.read_text(encoding="utf-8") == readme_with_tables(readme), "make terraform-docs"
+
+
+def test_every_checkov_skip_gives_a_reason() -> None:
+    skip = re.compile(r"#checkov:skip=([A-Z0-9_]+)(?::(.*))?")
+    found = 0
+    for path in real_tf_files():
+        for match in skip.finditer(path.read_text(encoding="utf-8")):
+            found += 1
+            assert match[2] and len(match[2].strip()) > 20, f"{path}: {match[1]} needs a reason"
+    assert found, "the skips were found and read"
+
+
+# --- checkov ---------------------------------------------------------------------------------
+
+CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
+
+
+def checkov() -> Path:
+    """The pinned checkov of `make checkov-venv` (built here if missing; CI must manage to)."""
+    if not CHECKOV.exists():
+        built = subprocess.run(
+            ["make", "-s", "checkov-venv"], cwd=REPO, capture_output=True, text=True
+        )
+        if built.returncode != 0:
+            reason = f"make checkov-venv failed: {built.stderr[-2000:]}"
+            if in_ci():
+                pytest.fail(reason)
+            pytest.skip(reason)
+    return CHECKOV
+
+
+def test_checkov_reports_no_failed_check() -> None:
+    result = subprocess.run(
+        [str(checkov()), "--skip-download", "-d", str(TERRAFORM), "--quiet", "--compact"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    summary = re.search(
+        r"Passed checks: (\d+), Failed checks: (\d+), Skipped checks: (\d+)", result.stdout
+    )
+    assert summary, f"no checkov summary:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0 and summary[2] == "0", result.stdout[-5000:]
+    assert int(summary[1]) > 100, "checkov scanned the resources, not an empty tree"

@@ -1,0 +1,252 @@
+"""The proof of observability/: real kvapi (2 workers), Redis, redis_exporter, node_exporter,
+Prometheus with the committed configuration and rules, and Alertmanager, all on loopback.
+
+Traffic runs, then Redis is stopped until RedisDown and KvapiHighErrorRatio fire in Prometheus
+and arrive in Alertmanager, then Redis comes back. Afterwards every recording rule and every
+query of every dashboard panel must return data over the run, except the panels that the
+dashboard code marks with the reason they cannot have data here.
+"""
+
+import contextlib
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.deploy.monitoring_support import (
+    ALERTMANAGER_CONFIG,
+    SEVERITY_RECEIVERS,
+    dashboards_package,
+    recording_rules,
+)
+from tests.live.monitoring_stack import (
+    PrometheusAPI,
+    Traffic,
+    free_address,
+    http_ok,
+    render_prometheus_config,
+    running,
+)
+from tests.support.net import wait_until
+from tests.support.processes import kvapi_server
+from tests.support.redis import redis_server
+from tests.support.tools import require_binary
+
+pytestmark = pytest.mark.live
+
+OUTAGE_ALERTS = ("RedisDown", "KvapiHighErrorRatio")
+
+
+@dataclass
+class Run:
+    prometheus: PrometheusAPI
+    start: float
+    end: float = 0.0
+    fired: dict[str, str] = field(default_factory=dict)  # alertname -> state in Prometheus
+    delivered: dict[str, dict[str, Any]] = field(default_factory=dict)  # Alertmanager's view
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+def binaries() -> dict[str, str]:
+    hint = "apt install prometheus prometheus-alertmanager prometheus-*-exporter"
+    names = (
+        "prometheus",
+        "prometheus-alertmanager",
+        "prometheus-redis-exporter",
+        "prometheus-node-exporter",
+    )
+    return {name: require_binary(name, hint) for name in names}
+
+
+def alertmanager_alerts(base_url: str) -> dict[str, dict[str, Any]]:
+    alerts = httpx.get(f"{base_url}/api/v2/alerts", timeout=5).json()
+    return {alert["labels"]["alertname"]: alert for alert in alerts}
+
+
+@pytest.fixture(scope="module")
+def run() -> Iterator[Run]:
+    tools = binaries()
+    started: list[subprocess.Popen[bytes]] = []
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kvapi-monitoring-")))
+        redis = stack.enter_context(redis_server({"maxmemory": "64mb"}))
+        kvapi = stack.enter_context(kvapi_server(redis.url, workers=2))
+        started.append(kvapi.process)
+        addresses = {
+            "kvapi": f"127.0.0.1:{kvapi.port}",
+            "redis_exporter": free_address(),
+            "node_exporter": free_address(),
+            "alertmanager": free_address(),
+            "prometheus": free_address(),
+        }
+        url = {job: f"http://{address}" for job, address in addresses.items()}
+        started.append(
+            stack.enter_context(
+                running(
+                    "redis_exporter",
+                    [
+                        tools["prometheus-redis-exporter"],
+                        f"-redis.addr={redis.url}",
+                        f"-web.listen-address={addresses['redis_exporter']}",
+                    ],
+                    tmp,
+                    http_ok(url["redis_exporter"] + "/metrics"),
+                )
+            )
+        )
+        started.append(
+            stack.enter_context(
+                running(
+                    "node_exporter",
+                    [
+                        tools["prometheus-node-exporter"],
+                        f"--web.listen-address={addresses['node_exporter']}",
+                    ],
+                    tmp,
+                    http_ok(url["node_exporter"] + "/metrics"),
+                )
+            )
+        )
+        started.append(
+            stack.enter_context(
+                running(
+                    "alertmanager",
+                    [
+                        tools["prometheus-alertmanager"],
+                        f"--config.file={ALERTMANAGER_CONFIG}",
+                        f"--storage.path={tmp / 'alertmanager'}",
+                        f"--web.listen-address={addresses['alertmanager']}",
+                        "--cluster.listen-address=",
+                    ],
+                    tmp,
+                    http_ok(url["alertmanager"] + "/-/ready"),
+                )
+            )
+        )
+        config = render_prometheus_config(tmp / "prometheus", addresses)
+        started.append(
+            stack.enter_context(
+                running(
+                    "prometheus",
+                    [
+                        tools["prometheus"],
+                        f"--config.file={config}",
+                        f"--storage.tsdb.path={tmp / 'prometheus-data'}",
+                        f"--web.listen-address={addresses['prometheus']}",
+                    ],
+                    tmp,
+                    http_ok(url["prometheus"] + "/-/ready"),
+                )
+            )
+        )
+        api = PrometheusAPI(url["prometheus"])
+        result = Run(prometheus=api, start=time.time())
+        with Traffic(kvapi.base_url) as traffic:
+            wait_until(
+                lambda: set(api.targets_up().values()) == {"up"} and len(api.targets_up()) == 5,
+                30,
+                "all five jobs scraped",
+                every=0.5,
+            )
+            time.sleep(12)  # enough 1 s scrapes for every 10 s rate window
+
+            redis.stop()
+            try:
+                wait_until(
+                    lambda: all(api.alert_states().get(name) == "firing" for name in OUTAGE_ALERTS),
+                    60,
+                    f"{OUTAGE_ALERTS} firing in Prometheus",
+                    every=0.5,
+                )
+                result.fired = api.alert_states()
+                wait_until(
+                    lambda: set(OUTAGE_ALERTS) <= set(alertmanager_alerts(url["alertmanager"])),
+                    30,
+                    f"{OUTAGE_ALERTS} in Alertmanager",
+                    every=0.5,
+                )
+                result.delivered = alertmanager_alerts(url["alertmanager"])
+            finally:
+                redis.start()
+            wait_until(kvapi.healthy, 10, "kvapi healthy again")
+            time.sleep(5)  # scrapes of the recovered Redis and of traffic after the outage
+        result.statuses = dict(traffic.statuses)
+        result.end = time.time()
+        yield result
+    # Closing the stack stopped every process, newest first: none may be left behind.
+    assert [process.args[0] for process in started if process.poll() is None] == []
+
+
+def test_traffic_had_successes_and_errors(run: Run) -> None:
+    print(f"responses by status over the run: {sorted(run.statuses.items())}")
+    assert run.statuses.get(200, 0) > 100
+    assert run.statuses.get(404, 0) > 10
+    assert run.statuses.get(503, 0) + run.statuses.get(500, 0) > 10  # during the Redis outage
+
+
+@pytest.mark.parametrize("alertname", OUTAGE_ALERTS)
+def test_outage_alert_fires_and_reaches_alertmanager(run: Run, alertname: str) -> None:
+    assert run.fired.get(alertname) == "firing"
+    alert = run.delivered[alertname]
+    severity = alert["labels"]["severity"]
+    assert alert["labels"]["service"] == "kvapi"
+    assert alert["status"]["state"] == "active"
+    assert [receiver["name"] for receiver in alert["receivers"]] == [SEVERITY_RECEIVERS[severity]]
+    assert alert["annotations"]["runbook_url"].endswith(f"/docs/runbooks/{alertname}.md")
+
+
+def test_every_rule_is_healthy_and_every_recording_rule_has_data(run: Run) -> None:
+    groups = run.prometheus.get("/api/v1/rules")["groups"]
+    unhealthy = [
+        (rule["name"], rule.get("lastError"))
+        for group in groups
+        for rule in group["rules"]
+        if rule["health"] != "ok"
+    ]
+    assert unhealthy == []
+    empty = []
+    for rule in recording_rules():
+        labels = ",".join(f'{key}="{value}"' for key, value in rule.get("labels", {}).items())
+        selector = f"{rule['record']}{{{labels}}}"
+        if not run.prometheus.has_data(selector, run.start, run.end):
+            empty.append(selector)
+    assert empty == [], "recording rules without data"
+    print(f"{len(recording_rules())} recording rules, all with data")
+
+
+def test_every_dashboard_panel_has_data_or_a_reason(run: Run) -> None:
+    dashboards = dashboards_package().DASHBOARDS
+    empty, marked, checked = [], [], 0
+    for board in dashboards:
+        for panel in board.panels:
+            where = f"{board.title} / {panel.title}"
+            if panel.no_data_here:
+                marked.append(f"{where}: {panel.no_data_here}")
+                continue
+            for query in panel.queries:
+                checked += 1
+                if not run.prometheus.has_data(query.expr, run.start, run.end):
+                    empty.append(f"{where}: {query.expr}")
+    print(f"{checked} panel queries returned data; {len(marked)} panels marked no data here:")
+    print("\n".join(f"  - {line}" for line in marked))
+    assert empty == [], "panels without data and without a reason"
+    expected_marked = sum(1 for board in dashboards for panel in board.panels if panel.no_data_here)
+    assert len(marked) == expected_marked == 8
+
+
+def test_marked_prometheus_panels_really_have_no_data_here(run: Run) -> None:
+    # A reason is only honest while it holds: a marked panel that has data should lose its mark.
+    with_data = [
+        panel.title
+        for board in dashboards_package().DASHBOARDS
+        for panel in board.panels
+        if panel.no_data_here
+        for query in panel.queries
+        if query.language == "promql" and run.prometheus.has_data(query.expr, run.start, run.end)
+    ]
+    assert with_data == []

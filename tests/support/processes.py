@@ -1,0 +1,90 @@
+"""The real `kvapi serve` as a subprocess, talking HTTP on a free loopback port."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import orjson
+
+from tests.support.net import free_port, wait_until
+
+
+@dataclass
+class KvapiProcess:
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_lines(self) -> list[str]:
+        return self.log_path.read_text().splitlines()
+
+    def log_records(self) -> list[dict[str, object]]:
+        return [orjson.loads(line) for line in self.log_lines()]
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(self.base_url + "/healthz", timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, signum: signal.Signals = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+        return self.process.wait(timeout=timeout)
+
+
+@contextlib.contextmanager
+def kvapi_server(
+    redis_url: str | None, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[KvapiProcess]:
+    """Start `kvapi serve` (stdout and stderr into one log file) and stop it afterwards."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="kvapi-serve-") as tmp:
+        settings = {
+            "KVAPI_PORT": str(port),
+            "KVAPI_WORKERS": str(workers),
+            "KVAPI_DATA_DIR": str(Path(tmp) / "data"),
+            "KVAPI_GRACEFUL_TIMEOUT_S": "10",
+        }
+        if redis_url:
+            settings["KVAPI_REDIS_URL"] = redis_url
+        environment = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("KVAPI_") and key != "PROMETHEUS_MULTIPROC_DIR"
+        }
+        environment.update(settings)
+        environment.update(env or {})
+        log_path = Path(tmp) / "kvapi.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "kvapi.server", "serve"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=environment,
+            )
+        server = KvapiProcess(process, port, log_path)
+        try:
+            wait_until(lambda: server.healthy() or process.poll() is not None, 30, "kvapi /healthz")
+            if process.poll() is not None:
+                raise RuntimeError("kvapi exited at start:\n" + log_path.read_text())
+            yield server
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
