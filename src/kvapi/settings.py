@@ -21,20 +21,57 @@ class Settings(BaseSettings):
     max_value_bytes: int = Field(default=1_048_576, ge=1)
     redis_timeout_s: float = Field(default=1.0, gt=0)
     redis_pool_size: int = Field(default=64, ge=1)
-    rate_limit_reads: str | None = None
-    rate_limit_writes: str | None = None
+    rate_limit_reads: str | None = Field(default=None, description='e.g. "100/second"; unset = off')
+    rate_limit_writes: str | None = Field(default=None, description='e.g. "20/second"; unset = off')
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated proxy addresses whose X-Forwarded-For is believed; '' = none",
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    max_body_bytes: int | None = Field(
+        default=None, ge=0, description="largest request body; default 6 x max_value_bytes + 4 KiB"
+    )
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    body_timeout_s: float = Field(default=30.0, gt=0)
+    max_header_bytes: int = Field(default=65_536, ge=1024)
     graceful_timeout_s: int = Field(default=20, ge=0)
     keepalive_s: int = Field(default=5, ge=0)
     data_dir: str = ".data"
     metrics_enabled: bool = True
     access_log: bool = True
 
-    @field_validator("write_tokens", mode="before")
+    @field_validator("write_tokens", "cors_origins", mode="before")
     @classmethod
     def _split_tokens(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(token.strip() for token in value.split(",") if token.strip())
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _explicit_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if "*" in value:
+            raise ValueError("KVAPI_CORS_ORIGINS must list origins explicitly, never '*'")
+        return value
+
+    @field_validator("rate_limit_reads", "rate_limit_writes")
+    @classmethod
+    def _one_limit(cls, value: str | None) -> str | None:
+        from limits import parse
+
+        if value:
+            if any(sep in value for sep in ";,|"):
+                raise ValueError("one limit per route class (one Redis round trip per request)")
+            parse(value)  # raises ValueError on a malformed limit: fail at start, not per request
+        return value or None
+
+    @property
+    def body_limit(self) -> int:
+        # A JSON string escapes a 1-byte character as \u00XX (6 bytes): any value within
+        # max_value_bytes must still fit, whatever escaping the client's encoder chose.
+        if self.max_body_bytes is not None:
+            return self.max_body_bytes
+        return 6 * self.max_value_bytes + 4096
 
     @field_validator("log_level")
     @classmethod

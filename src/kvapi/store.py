@@ -41,6 +41,7 @@ return existed
 # Active clients: per-minute HyperLogLogs merged over the last hour, per-hour ones over a day.
 CLIENT_WINDOWS = {"1h": (60, 60), "1d": (3600, 24)}  # window -> (bucket seconds, buckets)
 
+
 class StoreUnavailable(Exception):
     """Redis could not answer in time; the caller should answer 503."""
 

@@ -42,7 +42,7 @@ class RedisProcess:
         args = [server_binary(), "--port", str(self.port), "--bind", "127.0.0.1"]
         args += ["--dir", str(self.data_dir), "--logfile", str(self.data_dir / "server.log")]
         for name, value in self.config.items():
-            args += [f"--{name}", value]
+            args += [f"--{name}", *(value.split() or [""])]  # "user" takes several words
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
         wait_until(self.answers, 10, f"redis on port {self.port}")
 
@@ -50,7 +50,8 @@ class RedisProcess:
         if not port_open(self.port):
             return False
         try:
-            return bool(redis.Redis(port=self.port, socket_timeout=0.5).ping())
+            password = self.config.get("requirepass")
+            return bool(redis.Redis(port=self.port, password=password, socket_timeout=0.5).ping())
         except redis.RedisError:
             return False
 

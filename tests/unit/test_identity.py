@@ -1,0 +1,21 @@
+"""Who a caller is, for statistics and rate limits."""
+
+from kvapi.clients import client_identity, token_identity
+
+
+def scope(headers: list[tuple[bytes, bytes]], ip: str = "10.0.0.7") -> dict[str, object]:
+    return {"type": "http", "headers": headers, "client": (ip, 5000)}
+
+
+def test_a_configured_token_is_the_identity_and_is_not_revealed() -> None:
+    identity = client_identity(scope([(b"authorization", b"Bearer s3cret")]), ("s3cret",))
+    assert identity == token_identity("s3cret")
+    assert identity.startswith("token:") and "s3cret" not in identity
+
+
+def test_unknown_tokens_and_anonymous_callers_are_their_ip() -> None:
+    assert (
+        client_identity(scope([(b"authorization", b"Bearer guess")]), ("s3cret",)) == "ip:10.0.0.7"
+    )
+    assert client_identity(scope([]), ()) == "ip:10.0.0.7"
+    assert client_identity({"type": "http", "headers": []}, ()) == "ip:unknown"
