@@ -1,14 +1,3 @@
-variable "region" {
-  description = "AWS region of the environment."
-  type        = string
-  default     = "us-east-1"
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
-    error_message = "Give an AWS region name such as us-east-1."
-  }
-}
-
 variable "azs" {
   description = "Three availability zones of the region."
   type        = list(string)
@@ -17,16 +6,6 @@ variable "azs" {
   validation {
     condition     = length(var.azs) == 3
     error_message = "Give exactly three availability zones."
-  }
-}
-
-variable "github_repository" {
-  description = "GitHub repository (`owner/name`) allowed to plan and apply this environment."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$", var.github_repository))
-    error_message = "Give the repository as owner/name."
   }
 }
 

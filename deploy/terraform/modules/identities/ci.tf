@@ -18,7 +18,7 @@ locals {
     eks          = ["arn:${local.partition}:eks:${local.region}:${local.account}:cluster/${var.cluster_name}", "arn:${local.partition}:eks:${local.region}:${local.account}:*/${var.cluster_name}/*"]
     elasticache  = "arn:${local.partition}:elasticache:${local.region}:${local.account}:*:${var.name_prefix}*"
     secrets      = "arn:${local.partition}:secretsmanager:${local.region}:${local.account}:secret:kvapi/${trimprefix(var.name_prefix, "kvapi-")}/*"
-    buckets      = ["arn:${local.partition}:s3:::${var.name_prefix}-*", "arn:${local.partition}:s3:::${var.name_prefix}-*/*"]
+    buckets      = ["arn:${local.partition}:s3:::${var.name_prefix}-*"]
   }
 }
 
@@ -161,9 +161,14 @@ data "aws_iam_policy_document" "apply" {
     resources = [local.owned.secrets]
   }
 
+  # Bucket configuration only: the apply role never reads or writes Loki's objects.
   statement {
-    sid       = "ThisEnvironmentsBuckets"
-    actions   = ["s3:*"]
+    sid = "ThisEnvironmentsBuckets"
+    actions = [
+      "s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:GetBucket*", "s3:PutBucket*", "s3:DeleteBucketPolicy",
+      "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration", "s3:GetEncryptionConfiguration",
+      "s3:PutEncryptionConfiguration", "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration",
+    ]
     resources = local.owned.buckets
   }
 

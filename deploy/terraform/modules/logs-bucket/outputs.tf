@@ -19,6 +19,11 @@ output "hot_days" {
 }
 
 output "retention_days" {
-  description = "Age at which objects expire; Loki's retention_period must match."
+  description = "Loki's retention in days; its limits_config.retention_period must match (2160h for 90)."
   value       = var.retention_days
+}
+
+output "expiration_days" {
+  description = "Age in days at which the bucket itself deletes objects (after Loki's retention)."
+  value       = var.retention_days + var.expiry_margin_days
 }

@@ -20,13 +20,24 @@ variable "hot_days" {
 }
 
 variable "retention_days" {
-  description = "Age in days at which objects expire; Loki's retention_period must equal it (2160h for 90 days)."
+  description = "Loki's retention in days (its retention_period: 2160h for 90); the bucket expires objects expiry_margin_days later."
   type        = number
   default     = 90
 
   validation {
     condition     = var.retention_days > var.hot_days
     error_message = "Objects must outlive the hot period, or nothing is ever archived."
+  }
+}
+
+variable "expiry_margin_days" {
+  description = "Days the bucket's expiration trails Loki's retention, so that Loki's compactor deletes first and no index entry points at a chunk S3 already removed."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.expiry_margin_days >= 1
+    error_message = "Loki's documentation asks for a bucket expiration longer than the retention period."
   }
 }
 
