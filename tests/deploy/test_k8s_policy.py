@@ -74,12 +74,21 @@ def test_kvapi_runs_as_its_image_user_and_writes_only_to_a_memory_tmp(overlay: s
 
 
 def test_kvapi_drains_before_it_stops(overlay: str) -> None:
-    template = one(built(overlay), "Rollout", "kvapi")["spec"]["template"]
+    objects = built(overlay)
+    template = one(objects, "Rollout", "kvapi")["spec"]["template"]
     container = template["spec"]["containers"][0]
+    (settings,) = [
+        c
+        for c in of_kind(objects, "ConfigMap")
+        if c["metadata"]["name"].startswith("kvapi-settings")
+    ]
     pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    drain = int(settings["data"]["KVAPI_GRACEFUL_TIMEOUT_S"])
     assert pause >= 5
-    # gunicorn's graceful timeout (30 s) must fit after the pause.
-    assert template["spec"]["terminationGracePeriodSeconds"] >= pause + 30
+    assert template["spec"]["terminationGracePeriodSeconds"] >= pause + drain + 5
+    assert int(settings["data"]["KVAPI_KEEPALIVE_S"]) > 60, (
+        "must outlive the balancer's idle timeout"
+    )
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
 
