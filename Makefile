@@ -137,3 +137,23 @@ load: $(SYNCED) ## Locust smoke profile against BASE_URL (start `make up` in ano
 .PHONY: bench
 bench: $(SYNCED) ## wrk: service vs original design vs bare ASGI, 1 and 2 workers; exits 1 if a target fails
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The container image and the local stack: see docs/image.md.
+COMPOSE ?= docker compose
+
+.PHONY: check-image
+check-image: $(SYNCED) ## hadolint the Dockerfile; compose.yaml against the Compose spec schema
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+
+.PHONY: image-test
+image-test: $(SYNCED) ## build the Dockerfile on a Debian stand-in base and prove it with podman
+	$(BIN)/pytest image -p no:cacheprovider
+
+.PHONY: stack
+stack: ## the whole platform on 127.0.0.1 with Docker Compose (COMPOSE="podman compose" also works)
+	$(COMPOSE) up --build --detach --wait
+
+.PHONY: stack-down
+stack-down: ## stop the stack, keeping its named volumes
+	$(COMPOSE) down

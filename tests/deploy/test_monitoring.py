@@ -13,6 +13,7 @@ import pytest
 from tests.deploy.monitoring_support import (
     ALERTMANAGER_CONFIG,
     GRAFANA,
+    OBSERVABILITY,
     PROMETHEUS,
     PROMETHEUS_CONFIG,
     RULE_FILES,
@@ -103,9 +104,12 @@ def test_alert_has_labels_annotations_and_runbook(rule: dict[str, Any]) -> None:
         assert heading in text, f"{runbook} lacks {heading!r}"
 
 
-def test_every_runbook_belongs_to_an_alert() -> None:
+def test_every_alert_runbook_belongs_to_an_existing_alert() -> None:
+    # Runbooks named like an alert (CamelCase) must not outlive their alert; other runbooks
+    # (procedures named in kebab-case by other parts) are not this test's business.
     names = {rule["alert"] for rule in alerting_rules()}
-    assert {path.stem for path in RUNBOOKS.glob("*.md")} == names
+    stems = {path.stem for path in RUNBOOKS.glob("*.md")}
+    assert {stem for stem in stems if re.fullmatch(r"[A-Z][A-Za-z0-9]+", stem)} == names
 
 
 def test_generated_slo_rules_are_current() -> None:
@@ -329,5 +333,4 @@ def test_alloy_pipeline_is_complete_for_each_source(source: str) -> None:
     # Every reference to another component's export points at a component that exists.
     for body in bodies.values():
         for ref in re.findall(r"\b((?:loki|discovery)\.[a-z_]+\.[a-z_]+)\.[a-z]+\b", body):
-            if not ref.startswith("loki.process.json_lines") or ref in names:
-                assert ref in names, f"unknown component {ref}"
+            assert ref in names, f"unknown component {ref}"

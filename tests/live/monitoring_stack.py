@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import yaml
+
 from tests.deploy.monitoring_support import PROMETHEUS, PROMETHEUS_CONFIG, load_yaml
 from tests.support.net import free_port, wait_until
 

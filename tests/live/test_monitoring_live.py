@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from tests.deploy.monitoring_support import (
     ALERTMANAGER_CONFIG,
     SEVERITY_RECEIVERS,

@@ -114,6 +114,17 @@ DASHBOARD = Dashboard(
                     unit="bytes",
                     width=8,
                 ),
+                Panel(
+                    "CPU of the monitoring processes",
+                    "CPU cores used by Prometheus, Alertmanager and the exporters (process_*).",
+                    (
+                        Query(
+                            f'rate(process_cpu_seconds_total{{job!="kvapi"}}[{RATE}])',
+                            "{{job}}",
+                        ),
+                    ),
+                    width=24,
+                ),
             ),
         ),
         Row(
