@@ -150,8 +150,17 @@ check-image: $(SYNCED) ## hadolint the Dockerfile; compose.yaml against the Comp
 image-test: $(SYNCED) ## build the Dockerfile on a Debian stand-in base and prove it with podman
 	$(BIN)/pytest image -p no:cacheprovider
 
+# Alertmanager's receiver credentials, one file each (gitignored); real values replace these.
+ALERTMANAGER_SECRETS := secrets/alertmanager
+
+$(ALERTMANAGER_SECRETS):
+	mkdir -p $@
+	echo https://hooks.slack.com/services/change-me > $@/slack-webhook-url
+	echo change-me > $@/smtp-password
+	echo change-me > $@/pagerduty-routing-key
+
 .PHONY: stack
-stack: ## the whole platform on 127.0.0.1 with Docker Compose (COMPOSE="podman compose" also works)
+stack: | $(ALERTMANAGER_SECRETS) ## the whole platform on 127.0.0.1 with Docker Compose (needs .env)
 	$(COMPOSE) up --build --detach --wait
 
 .PHONY: stack-down

@@ -1,13 +1,17 @@
 """Deploy a kustomize overlay with a given kvapi image, then follow its Argo Rollout.
 
     rollout.py render OVERLAY IMAGE   print the manifests of OVERLAY with the kvapi image IMAGE
-    rollout.py apply OVERLAY IMAGE    apply them; print `namespace=` and `name=` of the Rollout
+    rollout.py apply OVERLAY IMAGE [--namespaced-only]
+                                      apply them; print `namespace=` and `name=` of the Rollout
     rollout.py wait NAMESPACE NAME [--timeout SECONDS]
 
 IMAGE is `repository@sha256:...` (CD deploys staging and production by digest) or
 `repository:tag` (the e2e job deploys the image it has just built and loaded into kind).
 It is set through kustomize `images` in a throwaway kustomization that wraps the overlay, so
 everything else the overlay does still applies, and nothing in the repository is modified.
+
+--namespaced-only leaves out the objects without a namespace (the Namespace itself): the CD
+role may change only what is inside its namespace, which the cluster's administrator creates.
 
 `wait` exits 0 once the new revision is fully promoted, and 1 when the rollout was aborted (a
 failed canary analysis aborts it and sends all traffic back to the stable version), is degraded,
@@ -31,6 +35,7 @@ import yaml
 
 APP = "kvapi"
 POLL_SECONDS = 10
+MAX_CONSECUTIVE_ERRORS = 6
 
 DONE, WAIT, FAILED = "done", "wait", "failed"
 
@@ -69,6 +74,10 @@ class ImageRef:
         raise ValueError(f"{self.name}: give a tag or a digest, never an implicit latest")
 
 
+class KubectlError(RuntimeError):
+    pass
+
+
 def kubectl(*args: str, stdin: str | None = None) -> str:
     # kubectl from PATH on purpose: the runner's, or the one kind-action installed.
     result = subprocess.run(  # noqa: S603
@@ -79,7 +88,7 @@ def kubectl(*args: str, stdin: str | None = None) -> str:
         check=False,
     )
     if result.returncode:
-        sys.exit(f"kubectl {' '.join(args)} failed:\n{result.stderr}")
+        raise KubectlError(f"kubectl {' '.join(args)} failed:\n{result.stderr}")
     return result.stdout
 
 
@@ -131,15 +140,28 @@ def render(overlay: Path, image: ImageRef) -> list[Manifest]:
     return docs
 
 
+def namespaced(docs: list[Manifest]) -> list[Manifest]:
+    """The objects inside a namespace; says which ones it leaves to the administrator."""
+    for doc in docs:
+        if not doc["metadata"].get("namespace"):
+            print(
+                f"not applied (cluster-scoped): {doc['kind']}/{doc['metadata']['name']}",
+                file=sys.stderr,
+            )
+    return [doc for doc in docs if doc["metadata"].get("namespace")]
+
+
 def verdict(rollout: Manifest) -> tuple[str, str]:
     """Where an Argo Rollout stands, from the fields of its status (argoproj.io/v1alpha1)."""
     status = rollout.get("status") or {}
     message = status.get("message", "")
     phase = status.get("phase", "")
-    if status.get("abort"):
-        return FAILED, f"aborted, traffic back on the stable version: {message}"
+    # First: until the controller has seen this spec, the status (an abort included) is the
+    # previous revision's.
     if str(status.get("observedGeneration")) != str(rollout["metadata"].get("generation")):
         return WAIT, "the controller has not seen the new spec yet"
+    if status.get("abort"):
+        return FAILED, f"aborted, traffic back on the stable version: {message}"
     if phase == "Degraded":
         return FAILED, f"degraded: {message}"
     revision = status.get("currentPodHash")
@@ -153,10 +175,20 @@ def verdict(rollout: Manifest) -> tuple[str, str]:
 def wait(namespace: str, name: str, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     last = ""
+    errors = 0
     while True:
-        state, reason = verdict(
-            json.loads(kubectl("get", "rollout", name, "-n", namespace, "-o", "json"))
-        )
+        try:
+            manifest = json.loads(kubectl("get", "rollout", name, "-n", namespace, "-o", "json"))
+            errors = 0
+        except KubectlError as error:
+            # An API server hiccup must not fail a deployment that is going well.
+            errors += 1
+            if errors == MAX_CONSECUTIVE_ERRORS:
+                raise
+            print(error, file=sys.stderr)
+            time.sleep(POLL_SECONDS)
+            continue
+        state, reason = verdict(manifest)
         if reason != last:
             print(f"rollout {namespace}/{name}: {reason}", flush=True)
             last = reason
@@ -171,25 +203,38 @@ def wait(namespace: str, name: str, timeout: float) -> int:
 
 
 def main() -> int:
+    try:
+        return run(parse_arguments())
+    except KubectlError as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     for command in ("render", "apply"):
         sub = commands.add_parser(command)
         sub.add_argument("overlay", type=Path)
         sub.add_argument("image", type=ImageRef.parse)
+    commands.choices["apply"].add_argument("--namespaced-only", action="store_true")
     waiting = commands.add_parser("wait")
     waiting.add_argument("namespace")
     waiting.add_argument("name")
     waiting.add_argument("--timeout", type=float, default=1800)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def run(args: argparse.Namespace) -> int:
     if args.command == "wait":
         return wait(args.namespace, args.name, args.timeout)
     docs = render(args.overlay, args.image)
-    manifests = yaml.safe_dump_all(docs, sort_keys=False)
     if args.command == "render":
-        print(manifests, end="")
+        print(yaml.safe_dump_all(docs, sort_keys=False), end="")
         return 0
+    if args.namespaced_only:
+        docs = namespaced(docs)
+    manifests = yaml.safe_dump_all(docs, sort_keys=False)
     print(
         kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", stdin=manifests),
         file=sys.stderr,

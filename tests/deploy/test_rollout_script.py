@@ -113,6 +113,11 @@ HASH = "6c9b8f7d4"
             "aborted, traffic back on the stable version",
         ),
         (
+            status(generation=4, abort=True, phase="Degraded", observedGeneration="3"),
+            "wait",
+            "has not seen the new spec",
+        ),
+        (
             status(phase="Degraded", observedGeneration="3", message="ProgressDeadlineExceeded"),
             "failed",
             "degraded",
@@ -154,9 +159,27 @@ HASH = "6c9b8f7d4"
             f"revision {HASH} is stable",
         ),
     ],
-    ids=["aborted", "degraded", "not-observed", "paused-canary", "progressing", "promoted"],
+    ids=[
+        "aborted",
+        "previous-abort-before-the-new-spec-is-seen",
+        "degraded",
+        "not-observed",
+        "paused-canary",
+        "progressing",
+        "promoted",
+    ],
 )
 def test_verdict(manifest: dict[str, Any], state: str, reason: str) -> None:
     got_state, got_reason = rollout.verdict(manifest)
     assert got_state == state
     assert reason in got_reason
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_cd_role_applies_only_namespaced_objects(overlays: Path, overlay: str) -> None:
+    docs = rollout.render(overlays / "overlays" / overlay, rollout.ImageRef.parse("kvapi:e2e"))
+    kept = rollout.namespaced(docs)
+    left_out = [doc for doc in docs if doc not in kept]
+    assert [doc["kind"] for doc in left_out] == ["Namespace"]
+    assert {doc["metadata"]["namespace"] for doc in kept} == {left_out[0]["metadata"]["name"]}
+    assert rollout.app_rollout(kept)

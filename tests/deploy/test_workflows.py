@@ -205,15 +205,18 @@ def test_trivy_ignores_carry_a_reason_and_an_expiry() -> None:
 # --- no drift from the repository -------------------------------------------------------
 
 
-def test_every_make_target_a_workflow_calls_exists() -> None:
-    targets = makefile_targets()
-    called = {
-        (where, target)
-        for where, script in run_scripts()
+def make_calls(script: str) -> set[str]:
+    return {
+        target
         for match in MAKE_CALL.finditer(script)
         for target in match.group(1).split()
         if not target.startswith("-") and "=" not in target
     }
+
+
+def test_every_make_target_a_workflow_calls_exists() -> None:
+    targets = makefile_targets()
+    called = {(where, target) for where, script in run_scripts() for target in make_calls(script)}
     assert called, "no `make` call found: the parser is broken"
     missing = sorted(f"{where}: make {target}" for where, target in called if target not in targets)
     assert not missing, f"targets missing from the Makefile: {missing}"
@@ -230,7 +233,10 @@ def referenced_paths() -> Iterator[tuple[str, str]]:
 
 
 def exists(path: str) -> bool:
-    return any(REPO.glob(path)) if "*" in path else (REPO / path).exists()
+    """In the repository, or a file git ignores that the workflow itself creates."""
+    if any(REPO.glob(path)) if "*" in path else (REPO / path).exists():
+        return True
+    return run("git", "check-ignore", "--quiet", "--no-index", path).returncode == 0
 
 
 def test_every_repository_path_a_workflow_uses_exists() -> None:
@@ -254,8 +260,14 @@ def test_ci_runs_every_validator_of_make_check() -> None:
     rule = re.search(r"^check:([^#\n]*)", (REPO / "Makefile").read_text(), re.MULTILINE)
     assert rule, "no `check` target in the Makefile"
     validators = {dep for dep in rule.group(1).split() if dep.startswith("check-")}
-    ci = (GITHUB / "workflows" / "ci.yml").read_text()
-    missing = sorted(v for v in validators if not re.search(rf"make {re.escape(v)}\b", ci))
+    ci = set().union(
+        *(
+            make_calls(s)
+            for where, s in run_scripts()
+            if where.startswith(".github/workflows/ci.yml")
+        )
+    )
+    missing = sorted(validators - ci)
     assert validators and not missing, f"validators of `make check` that ci.yml skips: {missing}"
 
 
@@ -276,3 +288,47 @@ def test_terraform_version_meets_the_code_requirement() -> None:
         assert major == int(want_major) and minor >= int(want_minor), (
             f"terraform {pinned} does not satisfy ~> {want_major}.{want_minor}"
         )
+
+
+def test_log_config_images_are_the_versions_observability_pins() -> None:
+    """check-log-configs checks Loki and Alloy with the versions the configurations are for
+    and compose.yaml runs."""
+    script = (GITHUB / "scripts" / "check-log-configs").read_text()
+    loki = re.search(r"^loki_image=grafana/loki:(\S+)$", script, re.MULTILINE)
+    alloy = re.search(r"^alloy_image=grafana/alloy:(\S+)$", script, re.MULTILINE)
+    assert loki and alloy, "check-log-configs names no Loki or Alloy image"
+    observability = REPO / "observability"
+    pins = {
+        match.group(1)
+        for path in [*observability.glob("loki/*.yaml"), *observability.glob("alloy/*.alloy")]
+        for match in re.finditer(r"pinned: grafana/((?:loki:|alloy )\S+?)\)", path.read_text())
+    }
+    assert pins == {f"loki:{loki.group(1)}", f"alloy {alloy.group(1)}"}, pins
+    services = load(REPO / "compose.yaml")["services"].values()
+    compose = {s["image"] for s in services if s.get("image", "").startswith("grafana/")}
+    assert {f"grafana/loki:{loki.group(1)}", f"grafana/alloy:{alloy.group(1)}"} <= compose
+
+
+def test_github_installs_the_apt_packages_of_ci_run() -> None:
+    """The test job installs .ci/run's APT_PACKAGES, read from that file (no second list)."""
+    listing = run(str(GITHUB / "scripts" / "install-apt-packages"), "--list")
+    assert listing.returncode == 0, listing.stderr
+    packages = listing.stdout.split()
+    assert {"make", "redis-server", "prometheus", "prometheus-alertmanager"} <= set(packages)
+    assert "runc" not in packages, "runc would replace the runner's containerd.io and Docker"
+    assert all(package in (REPO / ".ci" / "run").read_text() for package in packages)
+    test_steps = load(GITHUB / "workflows" / "ci.yml")["jobs"]["test"]["steps"]
+    assert any(step.get("run") == ".github/scripts/install-apt-packages" for step in test_steps)
+
+
+def test_k6_profiles_cd_asks_for_exist() -> None:
+    """cd.yml's k6 profiles are profiles of loadtest/k6/kvapi.js (it throws on an unknown one)."""
+    script = (REPO / "loadtest" / "k6" / "kvapi.js").read_text()
+    block = re.search(r"^const PROFILES = \{\n(.*?)^\};", script, re.MULTILINE | re.DOTALL)
+    assert block, "no PROFILES table in loadtest/k6/kvapi.js"
+    defined = set(re.findall(r"^\s+(\w+): \{", block.group(1), re.MULTILINE))
+    cd = load(GITHUB / "workflows" / "cd.yml")
+    on = cd.get("on", cd.get(True))  # YAML 1.1 reads the key `on` as true
+    wanted = set(on["workflow_dispatch"]["inputs"]["profile"]["options"])
+    wanted |= set(re.findall(r"'(\w+)'", cd["jobs"]["performance"]["env"]["PROFILE"]))
+    assert wanted and wanted <= defined, f"{sorted(wanted - defined)} not in {sorted(defined)}"
