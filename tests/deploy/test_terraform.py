@@ -11,7 +11,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
+from tests.deploy.k8s_support import api_group, built, is_custom_resource
 from tests.deploy.terraform_docs import readme_with_tables
 from tests.deploy.terraform_fmt import unformatted
 from tests.deploy.terraform_support import (
@@ -20,6 +22,7 @@ from tests.deploy.terraform_support import (
     MODULES,
     TERRAFORM,
     Block,
+    Body,
     blocks,
     environment_dir,
     locals_of,
@@ -397,3 +400,147 @@ def test_checkov_reports_no_failed_check() -> None:
     assert summary, f"no checkov summary:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     assert result.returncode == 0 and summary[2] == "0", result.stdout[-5000:]
     assert int(summary[1]) > 100, "checkov scanned the resources, not an empty tree"
+
+
+# --- the CD deploy role ----------------------------------------------------------------------
+
+IDENTITIES = MODULES / "identities"
+CD_WORKFLOW = REPO / ".github" / "workflows" / "cd.yml"
+DEPLOY_ACTION = "$/.github/actions/deploy"
+DEPLOY_SUBJECT = "repo:${var.github_repository}:environment:${var.github_environment}"
+
+
+def identities_data(name: str) -> Body:
+    found = [
+        b.body for b in blocks("data", IDENTITIES) if b.labels == ("aws_iam_policy_document", name)
+    ]
+    assert len(found) == 1, f"one aws_iam_policy_document.{name} in modules/identities"
+    return found[0]
+
+
+def identities_resources(kind: str) -> list[Block]:
+    return [b for b in blocks("resource", IDENTITIES) if b.labels[0] == kind]
+
+
+def cd_deploy_jobs() -> dict[str, tuple[str, dict]]:
+    """cd.yml's jobs that run the deploy action: overlay name -> (GitHub environment, inputs)."""
+    jobs = yaml.safe_load(CD_WORKFLOW.read_text(encoding="utf-8"))["jobs"]
+    found = {}
+    for job in jobs.values():
+        for step in job.get("steps", []):
+            if step.get("uses") == DEPLOY_ACTION:
+                overlay = Path(step["with"]["overlay"]).name
+                found[overlay] = (job["environment"]["name"], step["with"])
+    assert found, "cd.yml deploys through the deploy action"
+    return found
+
+
+def test_deploy_role_trusts_only_its_github_environment() -> None:
+    subjects = locals_of(IDENTITIES)["github_subjects"]
+    assert subjects["deploy"] == DEPLOY_SUBJECT
+    assert len(set(subjects.values())) == len(subjects), "one role per token subject"
+    assert not any("*" in s for s in subjects.values()), "subjects are exact, never patterns"
+    roles = identities_resources("aws_iam_role")
+    ci = next(r.body for r in roles if r.labels[1] == "ci")
+    assert ci["for_each"] == "${local.github_subjects}"
+    assert ci["assume_role_policy"] == "${data.aws_iam_policy_document.github_trust[each.key].json}"
+    trust = identities_data("github_trust")
+    assert trust["for_each"] == "${local.github_subjects}"
+    [statement] = trust["statement"]
+    assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    conditions = {c["variable"]: c for c in statement["condition"]}
+    sub = conditions["token.actions.githubusercontent.com:sub"]
+    aud = conditions["token.actions.githubusercontent.com:aud"]
+    assert (sub["test"], sub["values"]) == ("StringEquals", ["${each.value}"])
+    assert (aud["test"], aud["values"]) == ("StringEquals", ["sts.amazonaws.com"])
+
+
+def test_github_environment_input_refuses_patterns_and_separators() -> None:
+    variable = next(
+        b.body for b in blocks("variable", IDENTITIES) if b.labels == ("github_environment",)
+    )
+    condition = variable["validation"][0]["condition"]
+    found = re.search(r'regex\("(.+)", var\.github_environment\)', condition)
+    assert found, condition
+    pattern = re.compile(found[1].encode().decode("unicode_escape"))
+    assert all(pattern.search(name) for name in ("dev", "staging", "production", "eu-west.1"))
+    assert not any(pattern.search(name) for name in ("", "prod*", "*", "prod:x", "a b"))
+
+
+def test_environments_name_the_github_environments_cd_deploys_in() -> None:
+    named = {env: locals_of(environment_dir(env))["github_environment"] for env in ENVIRONMENTS}
+    assert named == {"dev": "dev", "staging": "staging", "prod": "production"}
+    for overlay, (github_environment, inputs) in cd_deploy_jobs().items():
+        assert named[overlay] == github_environment, f"cd.yml deploys {overlay} elsewhere"
+        assert inputs["aws-role-arn"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    shared = module_call("platform", environment_dir("prod"))
+    assert shared["github_environment"] == "${local.github_environment}"
+    identities = module_call("identities", MODULES / "platform")
+    assert identities["github_environment"] == "${var.github_environment}"
+
+
+def test_deploy_role_reaches_only_its_cluster_and_namespace() -> None:
+    [statement] = identities_data("deploy")["statement"]
+    assert statement["actions"] == ["eks:DescribeCluster"]
+    assert statement["resources"] == ["${local.cluster_arn}"]
+    assert statement.get("effect", "Allow") == "Allow"
+    # The state and read policies go to the Terraform roles only.
+    terraform_roles = locals_of(IDENTITIES)["terraform_roles"]
+    assert terraform_roles.endswith(' if role != "deploy"}}'), terraform_roles
+    for name in ("state", "read"):
+        attached = next(
+            r.body
+            for r in identities_resources("aws_iam_role_policy")
+            if r.labels[1] == f"ci_{name}"
+        )
+        assert attached["for_each"] == "${local.terraform_roles}", name
+    deploy_policies = [
+        r.labels[1]
+        for r in identities_resources("aws_iam_role_policy")
+        if r.body["role"] == '${aws_iam_role.ci["deploy"].id}'
+    ]
+    assert deploy_policies == ["ci_deploy"]
+    # Kubernetes: the deploy role is the only CI principal with an access entry, namespace-scoped.
+    [entry] = identities_resources("aws_eks_access_entry")
+    assert entry.body["principal_arn"] == '${aws_iam_role.ci["deploy"].arn}'
+    assert entry.body["kubernetes_groups"] == ["${var.deploy_kubernetes_group}"]
+    [association] = identities_resources("aws_eks_access_policy_association")
+    assert association.body["policy_arn"].endswith(":cluster-access-policy/AmazonEKSEditPolicy")
+    scope = association.body["access_scope"][0]
+    assert (scope["type"], scope["namespaces"]) == ("namespace", ["${var.deploy_namespace}"])
+
+
+def test_readme_rbac_grants_the_deploy_group_every_custom_kind_cd_applies() -> None:
+    # Access policies cannot grant custom resources: the README's Role must cover them all.
+    readme = (IDENTITIES / "README.md").read_text(encoding="utf-8")
+    snippet = re.search(r"```yaml\n(.*?)```", readme, re.DOTALL)
+    assert snippet, "modules/identities/README.md shows the Role and RoleBinding"
+    documents = {d["kind"]: d for d in yaml.safe_load_all(snippet[1]) if d}
+    variables = {b.labels[0]: b.body for b in blocks("variable", IDENTITIES)}
+    binding = documents["RoleBinding"]
+    assert binding["subjects"] == [
+        {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Group",
+            "name": variables["deploy_kubernetes_group"]["default"],
+        }
+    ]
+    assert binding["roleRef"]["name"] == documents["Role"]["metadata"]["name"]
+    namespace = variables["deploy_namespace"]["default"]
+    assert (
+        documents["Role"]["metadata"]["namespace"] == binding["metadata"]["namespace"] == namespace
+    )
+    allowed = {
+        (group, resource)
+        for rule in documents["Role"]["rules"]
+        if {"create", "patch", "get"} <= set(rule["verbs"])
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    }
+    for overlay in cd_deploy_jobs():
+        for obj in built(overlay):
+            if is_custom_resource(obj):
+                # The plural of every kind the overlays use is its lowercased name plus "s".
+                wanted = (api_group(obj), obj["kind"].lower() + "s")
+                assert wanted in allowed, f"{overlay}: {wanted} missing from the README's Role"
+                assert obj["metadata"]["namespace"] == namespace, obj["metadata"]

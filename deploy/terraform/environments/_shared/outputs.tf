@@ -49,6 +49,11 @@ output "ci_plan_role_arn" {
 }
 
 output "ci_apply_role_arn" {
-  description = "Role for GitHub Actions on main (apply, deploy)."
+  description = "Role for GitHub Actions on main (terraform apply)."
   value       = module.platform.ci_apply_role_arn
+}
+
+output "ci_deploy_role_arn" {
+  description = "Role for the CD jobs in this environment's GitHub environment: set it as that environment's `AWS_DEPLOY_ROLE_ARN` variable."
+  value       = module.platform.ci_deploy_role_arn
 }

@@ -12,7 +12,7 @@ variable "region" {
 }
 
 variable "github_repository" {
-  description = "GitHub repository (`owner/name`) whose workflows plan and apply."
+  description = "GitHub repository (`owner/name`) whose workflows plan, apply and deploy."
   type        = string
 
   validation {

@@ -1,7 +1,8 @@
 # dev: smallest that still exercises the real design; one NAT gateway, one cache node.
 locals {
-  environment = "dev"
-  state_key   = "kvapi/dev/terraform.tfstate"
+  environment        = "dev"
+  state_key          = "kvapi/dev/terraform.tfstate"
+  github_environment = "dev"
 
   sizing = {
     vpc_cidr            = "10.10.0.0/16"

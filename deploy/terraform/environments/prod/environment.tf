@@ -3,6 +3,8 @@
 locals {
   environment = "prod"
   state_key   = "kvapi/prod/terraform.tfstate"
+  # The GitHub environment cd.yml's production job runs in (the deploy role's token subject).
+  github_environment = "production"
 
   sizing = {
     vpc_cidr            = "10.30.0.0/16"

@@ -1,7 +1,8 @@
 # staging: prod's shape (Multi-AZ cache with failover, NAT per zone) on smaller machines.
 locals {
-  environment = "staging"
-  state_key   = "kvapi/staging/terraform.tfstate"
+  environment        = "staging"
+  state_key          = "kvapi/staging/terraform.tfstate"
+  github_environment = "staging"
 
   sizing = {
     vpc_cidr            = "10.20.0.0/16"

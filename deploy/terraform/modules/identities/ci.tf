@@ -1,5 +1,6 @@
 # GitHub Actions roles, assumed through OIDC (no stored keys): `plan` from pull requests,
-# `apply` from the main branch only.
+# `apply` from the main branch only, `deploy` from jobs running in this environment's GitHub
+# environment (cd.yml), whose token subject names the environment instead of the branch.
 
 locals {
   partition = data.aws_partition.current.partition
@@ -7,15 +8,21 @@ locals {
   region    = data.aws_region.current.region
 
   github_subjects = {
-    plan  = "repo:${var.github_repository}:pull_request"
-    apply = "repo:${var.github_repository}:ref:refs/heads/main"
+    plan   = "repo:${var.github_repository}:pull_request"
+    apply  = "repo:${var.github_repository}:ref:refs/heads/main"
+    deploy = "repo:${var.github_repository}:environment:${var.github_environment}"
   }
+
+  # The roles that run Terraform; deploy never touches the state or refreshes resources.
+  terraform_roles = { for role, subject in local.github_subjects : role => subject if role != "deploy" }
+
+  cluster_arn = "arn:${local.partition}:eks:${local.region}:${local.account}:cluster/${var.cluster_name}"
 
   # What this environment owns, by name: everything Terraform creates here is named kvapi-<env>...
   owned = {
     iam_roles    = "arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-*"
     iam_policies = "arn:${local.partition}:iam::${local.account}:policy/${var.name_prefix}-*"
-    eks          = ["arn:${local.partition}:eks:${local.region}:${local.account}:cluster/${var.cluster_name}", "arn:${local.partition}:eks:${local.region}:${local.account}:*/${var.cluster_name}/*"]
+    eks          = [local.cluster_arn, "arn:${local.partition}:eks:${local.region}:${local.account}:*/${var.cluster_name}/*"]
     elasticache  = "arn:${local.partition}:elasticache:${local.region}:${local.account}:*:${var.name_prefix}*"
     secrets      = "arn:${local.partition}:secretsmanager:${local.region}:${local.account}:secret:kvapi/${trimprefix(var.name_prefix, "kvapi-")}/*"
     buckets      = ["arn:${local.partition}:s3:::${var.name_prefix}-*"]
@@ -56,10 +63,10 @@ resource "aws_iam_role" "ci" {
   max_session_duration = 3600
 }
 
-# Both roles take the state lock (use_lockfile writes <key>.tflock) and read the state;
+# Both Terraform roles take the state lock (use_lockfile writes <key>.tflock) and read the state;
 # only apply writes the state itself.
 data "aws_iam_policy_document" "state" {
-  for_each = local.github_subjects
+  for_each = local.terraform_roles
 
   statement {
     sid       = "ListStateBucket"
@@ -87,7 +94,7 @@ data "aws_iam_policy_document" "state" {
 }
 
 resource "aws_iam_role_policy" "ci_state" {
-  for_each = local.github_subjects
+  for_each = local.terraform_roles
 
   name   = "${var.name_prefix}-ci-${each.key}-state"
   role   = aws_iam_role.ci[each.key].id
@@ -118,7 +125,7 @@ data "aws_iam_policy_document" "read" {
 }
 
 resource "aws_iam_role_policy" "ci_read" {
-  for_each = local.github_subjects
+  for_each = local.terraform_roles
 
   name   = "${var.name_prefix}-ci-${each.key}-read"
   role   = aws_iam_role.ci[each.key].id
@@ -210,15 +217,37 @@ resource "aws_iam_role_policy" "ci_apply" {
   policy = data.aws_iam_policy_document.apply.json
 }
 
-# The apply role also deploys the manifests: edit rights in the kvapi namespace only.
-resource "aws_eks_access_entry" "ci_apply" {
-  cluster_name  = var.cluster_name
-  principal_arn = aws_iam_role.ci["apply"].arn
+# Deploy: find the cluster's endpoint (`aws eks update-kubeconfig`) and nothing else in AWS;
+# what it may do inside the cluster comes from its access entry below. Tokens for the Kubernetes
+# API are presigned sts:GetCallerIdentity calls, which need no permission.
+data "aws_iam_policy_document" "deploy" {
+  statement {
+    sid       = "FindThisEnvironmentsCluster"
+    actions   = ["eks:DescribeCluster"]
+    resources = [local.cluster_arn]
+  }
 }
 
-resource "aws_eks_access_policy_association" "ci_apply" {
+resource "aws_iam_role_policy" "ci_deploy" {
+  name   = "${var.name_prefix}-ci-deploy-cluster"
+  role   = aws_iam_role.ci["deploy"].id
+  policy = data.aws_iam_policy_document.deploy.json
+}
+
+# Kubernetes rights of the deploy role, in the deploy namespace only: AmazonEKSEditPolicy for the
+# built-in kinds of the overlays, and the group `deploy_kubernetes_group`, which the cluster
+# administrator binds to a Role for the Argo Rollouts, Prometheus Operator and External Secrets
+# kinds (README.md): access policies hold a fixed list of built-in resources, no custom ones.
+# The apply role gets no access entry: Terraform never calls the Kubernetes API.
+resource "aws_eks_access_entry" "ci_deploy" {
+  cluster_name      = var.cluster_name
+  principal_arn     = aws_iam_role.ci["deploy"].arn
+  kubernetes_groups = [var.deploy_kubernetes_group]
+}
+
+resource "aws_eks_access_policy_association" "ci_deploy" {
   cluster_name  = var.cluster_name
-  principal_arn = aws_eks_access_entry.ci_apply.principal_arn
+  principal_arn = aws_eks_access_entry.ci_deploy.principal_arn
   policy_arn    = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
 
   access_scope {

@@ -14,6 +14,11 @@ output "ci_plan_role_arn" {
 }
 
 output "ci_apply_role_arn" {
-  description = "Role GitHub Actions assumes on the main branch to apply and deploy."
+  description = "Role GitHub Actions assumes on the main branch to apply Terraform."
   value       = aws_iam_role.ci["apply"].arn
+}
+
+output "ci_deploy_role_arn" {
+  description = "Role the CD jobs of this environment's GitHub environment assume to deploy the overlay: the value of that environment's `AWS_DEPLOY_ROLE_ARN` variable."
+  value       = aws_iam_role.ci["deploy"].arn
 }

@@ -9,7 +9,7 @@ variable "name_prefix" {
 }
 
 variable "cluster_name" {
-  description = "EKS cluster the Pod Identity associations and the CI access entry belong to."
+  description = "EKS cluster the Pod Identity associations and the CI deploy role's access entry belong to."
   type        = string
 
   validation {
@@ -106,8 +106,30 @@ variable "github_oidc_provider_arn" {
   }
 }
 
+variable "github_environment" {
+  description = "GitHub environment whose jobs may assume the CI deploy role (token subject `repo:<owner/name>:environment:<this>`); the name cd.yml gives the job's `environment`."
+  type        = string
+
+  validation {
+    # No ':' or '*': the name is matched exactly inside the subject, never as a pattern.
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$", var.github_environment))
+    error_message = "Give a GitHub environment name: letters, digits, '.', '_' and '-', at most 255."
+  }
+}
+
+variable "deploy_kubernetes_group" {
+  description = "Kubernetes group of the CI deploy role's access entry; the cluster administrator binds it to the Role for the custom resources of the overlays (README.md)."
+  type        = string
+  default     = "kvapi-deployers"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.deploy_kubernetes_group))
+    error_message = "Use a lowercase name of letters, digits and '-' (EKS refuses groups starting with system:)."
+  }
+}
+
 variable "deploy_namespace" {
-  description = "Namespace the CI apply role may deploy into (EKS access entry, AmazonEKSEditPolicy)."
+  description = "Namespace the CI deploy role may deploy into (EKS access entry, AmazonEKSEditPolicy scoped to it)."
   type        = string
   default     = "kvapi"
 

@@ -75,6 +75,7 @@ module "identities" {
   loki_bucket_arn            = module.logs_bucket.bucket_arn
   loki_kms_key_arn           = module.logs_bucket.kms_key_arn
   github_repository          = var.github_repository
+  github_environment         = var.github_environment
   github_oidc_provider_arn   = var.github_oidc_provider_arn
   state                      = var.state
   protect_stateful_resources = var.deletion_protection

@@ -49,6 +49,11 @@ output "ci_plan_role_arn" {
 }
 
 output "ci_apply_role_arn" {
-  description = "Role GitHub Actions assumes to apply and deploy from main."
+  description = "Role GitHub Actions assumes to apply Terraform from main."
   value       = module.identities.ci_apply_role_arn
+}
+
+output "ci_deploy_role_arn" {
+  description = "Role the CD jobs of this environment's GitHub environment assume to deploy (its `AWS_DEPLOY_ROLE_ARN`)."
+  value       = module.identities.ci_deploy_role_arn
 }

@@ -73,6 +73,11 @@ variable "github_repository" {
   type        = string
 }
 
+variable "github_environment" {
+  description = "GitHub environment whose CD jobs may assume the deploy role (the name cd.yml uses)."
+  type        = string
+}
+
 variable "github_oidc_provider_arn" {
   description = "ARN of the GitHub Actions OIDC provider (bootstrap output)."
   type        = string
