@@ -3,6 +3,7 @@
 # Build: docker build --build-arg VERSION=1.2.3 --build-arg REVISION=$(git rev-parse HEAD) .
 # BASE_IMAGE must provide python3 (>= 3.11) and pip in /usr/local/bin, as python:*-slim does.
 ARG BASE_IMAGE=python:3.12-slim-bookworm
+# checkov:skip=CKV_DOCKER_7:FROM ${BASE_IMAGE} is the pinned tag above; checkov cannot resolve ARGs
 
 FROM ${BASE_IMAGE} AS builder
 ARG UV_VERSION=0.13.8

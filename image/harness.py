@@ -15,9 +15,11 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.support.net import free_port, wait_until
 from tests.support.tools import REPO
@@ -136,10 +138,20 @@ def image_size(image: str) -> int:
     return int(podman("image", "inspect", "--format", "{{.Size}}", image))
 
 
-def image_config(image: str) -> dict[str, object]:
-    """The Docker image configuration (the OCI one has no HEALTHCHECK)."""
-    inspected: list[dict[str, dict[str, object]]] = json.loads(podman("image", "inspect", image))
-    return inspected[0]["Config"]
+def image_inspect(image: str) -> dict[str, Any]:
+    """podman's view, with the Docker-format HEALTHCHECK (OCI configurations have none)."""
+    inspected: list[dict[str, Any]] = json.loads(podman("image", "inspect", image))
+    return inspected[0]
+
+
+def engine_changes(image: str) -> list[str]:
+    """What podman itself changes in a container's root (e.g. /etc/mtab): an idle one's diff."""
+    name = f"kvapi-image-idle-{uuid.uuid4().hex[:8]}"
+    podman("run", "--detach", "--name", name, *ULIMITS, "--entrypoint", "sleep", image, "60")
+    try:
+        return podman("diff", name).split()
+    finally:
+        run_tool("podman", "rm", "--force", "--time", "0", name, check=False)
 
 
 @dataclass(frozen=True)

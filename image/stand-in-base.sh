@@ -16,7 +16,7 @@ trap 'rm -rf "$rootfs"' EXIT
 chmod 0755 "$rootfs" # mktemp made it 0700: it becomes the image's /, which every user must enter
 
 debootstrap --variant=minbase --include=python3,python3-pip,ca-certificates \
-  bookworm "$rootfs" "$mirror"
+  --keyring=/usr/share/keyrings/debian-archive-keyring.gpg bookworm "$rootfs" "$mirror"
 
 shopt -s nullglob
 extra_cas=(/usr/local/share/ca-certificates/*.crt)
