@@ -31,10 +31,11 @@ up: $(SYNCED) ## run the service on :8000 with an embedded Redis (foreground)
 	KVAPI_PORT=$${KVAPI_PORT:-8000} $(BIN)/kvapi serve
 
 .PHONY: lint
-lint: $(SYNCED) ## ruff (lint + format check) and mypy --strict
+lint: $(SYNCED) ## ruff (lint + format check), mypy --strict and bandit on src
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/bandit -r src -q
 
 .PHONY: fmt
 fmt: $(SYNCED) ## format and autofix
@@ -44,6 +45,12 @@ fmt: $(SYNCED) ## format and autofix
 .PHONY: test
 test: lint checkov-venv ## the whole suite with the 90 % coverage gate
 	$(BIN)/pytest --cov --cov-report=term --cov-report=xml:reports/coverage.xml $(PYTEST_ARGS)
+
+# Resilience (tests/resilience): see docs/reliability.md. `make test` runs these too; the nightly
+# job raises KVAPI_FUZZ_EXAMPLES (Schemathesis examples per operation, default 250).
+.PHONY: chaos
+chaos: $(SYNCED) ## chaos, fuzz and property tests: real processes, bounded load on loopback
+	$(BIN)/pytest -q -p no:cacheprovider tests/resilience $(PYTEST_ARGS)
 
 .PHONY: clean
 clean: ## remove venvs, caches, reports and local data
@@ -137,6 +144,15 @@ load: $(SYNCED) ## Locust smoke profile against BASE_URL (start `make up` in ano
 .PHONY: bench
 bench: $(SYNCED) ## wrk: service vs original design vs bare ASGI, 1 and 2 workers; exits 1 if a target fails
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+.PHONY: bench-overhead
+bench-overhead: $(SYNCED) ## wrk: the service with metrics and access logs on vs off (issue 3's <= 15 % cost)
+	$(BIN)/python -m bench.run --variants service service_no_telemetry --out results/bench-overhead $(BENCH_ARGS)
+
+.PHONY: bench-servers
+bench-servers: $(SYNCED) ## wrk: gunicorn+uvicorn vs granian, and a minimal FastAPI app for reference (ADR 0060)
+	$(BIN)/python -m bench.run --variants service service_granian fastapi_minimal bare bare_granian \
+	  --workloads get_root --out results/bench-servers $(BENCH_ARGS)
 
 # The container image and the local stack: see docs/image.md.
 COMPOSE ?= docker compose

@@ -11,15 +11,18 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route
 
 from kvapi import __version__
 from kvapi.api import health, keys, legacy
 from kvapi.api import metrics as metrics_route
+from kvapi.bodylimit import BodyLimitMiddleware
 from kvapi.clients import ActiveClientsMiddleware
 from kvapi.observability.metrics import Metrics
 from kvapi.observability.middleware import SecurityHeadersMiddleware, TelemetryMiddleware
 from kvapi.observability.tracing import setup_tracing, tracing_requested
+from kvapi.ratelimit import RateLimiter, RateLimitMiddleware, policies
 from kvapi.settings import Settings
 from kvapi.store import Store, StoreUnavailable
 
@@ -27,6 +30,9 @@ log = logging.getLogger("kvapi")
 
 POOL_SAMPLE_EVERY_S = 5.0
 ROUTERS = (legacy.router, keys.router, health.router, metrics_route.router)
+CORS_METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
+CORS_HEADERS = ["Authorization", "Content-Type", "X-Request-ID"]
+CORS_EXPOSED = ["X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy"]
 
 
 def routes_of(app: FastAPI) -> list[BaseRoute]:
@@ -95,6 +101,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Outermost last: security headers wrap everything, telemetry sees every response.
     app.add_middleware(ActiveClientsMiddleware, store=store, write_tokens=settings.write_tokens)
+    limits = policies(settings)
+    if limits:  # unset limits cost nothing: no layer, no Redis call
+        limiter = RateLimiter(store.redis.connection_pool, metrics, settings.redis_timeout_s)
+        app.add_middleware(
+            RateLimitMiddleware,
+            limiter=limiter,
+            limits=limits,
+            metrics=metrics,
+            write_tokens=settings.write_tokens,
+        )
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.body_limit, timeout_s=settings.body_timeout_s
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_HEADERS,
+            expose_headers=CORS_EXPOSED,
+            allow_credentials=False,  # bearer tokens travel in a header, never in cookies
+            max_age=600,
+        )
     app.add_middleware(
         TelemetryMiddleware,
         routes=routes_of(app),

@@ -31,15 +31,21 @@ log = logging.getLogger("kvapi.ratelimit")
 
 KEY_PREFIX = INTERNAL_PREFIX + "ratelimit"  # limits adds ":" and its own key layout
 FAIL_OPEN_S = 1.0  # after a failure, skip Redis this long: an outage must not double latency
+# A limiter call takes a millisecond; waiting the whole Redis timeout for it would double the
+# latency of every request while Redis hangs (the store then waits its own timeout too).
+LIMITER_TIMEOUT_CAP_S = 0.25
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REFUSED_BODY = orjson.dumps({"detail": "Rate limit exceeded"})
 
 
 def route_class(scope: Scope) -> str | None:
-    """"read" or "write" for the key-value routes, None for everything that is never limited."""
+    """The route class ("read" or "write") of a key-value route; None for the unlimited rest."""
     path: str = scope["path"]
-    if path == "/" or path.startswith("/write/") or path == "/v1/keys" or path.startswith(
-        "/v1/keys/"
+    if (
+        path == "/"
+        or path.startswith("/write/")
+        or path == "/v1/keys"
+        or path.startswith("/v1/keys/")
     ):
         return "read" if scope["method"] in READ_METHODS else "write"
     return None
@@ -51,40 +57,38 @@ class Policy:
 
     name: str
     item: RateLimitItem
+    window_s: int
+    header: bytes
 
-    @property
-    def window_s(self) -> int:
-        return int(self.item.get_expiry())
 
-    @property
-    def header(self) -> bytes:
-        return f'"{self.name}";q={self.item.amount};w={self.window_s}'.encode()
+def policy(name: str, limit: str) -> Policy:
+    item = parse(limit)
+    window_s = int(item.get_expiry())
+    header = f'"{name}";q={item.amount};w={window_s}'.encode()
+    return Policy(name=name, item=item, window_s=window_s, header=header)
 
 
 def policies(settings: Settings) -> dict[str, Policy]:
     """The configured limits by route class; empty when rate limiting is off."""
     configured = {"read": settings.rate_limit_reads, "write": settings.rate_limit_writes}
-    return {
-        cls: Policy(name=cls + "s", item=parse(limit))
-        for cls, limit in configured.items()
-        if limit
-    }
+    return {cls: policy(cls + "s", limit) for cls, limit in configured.items() if limit}
 
 
 class RateLimiter:
     """The Redis side: hit a window, and say when a refused client may retry."""
 
     def __init__(self, pool: ConnectionPool, metrics: Metrics, timeout_s: float) -> None:
-        # The store's pool: no second set of connections per worker.
+        # The store's pool: no second set of connections per worker. limits documents the
+        # connection_pool option but types **options as scalars only.
         storage = RedisStorage(
-            "async+redis://", implementation="redispy", key_prefix=KEY_PREFIX, connection_pool=pool
+            "async+redis://",
+            implementation="redispy",
+            key_prefix=KEY_PREFIX,
+            connection_pool=pool,  # type: ignore[arg-type]
         )
         self._strategy = SlidingWindowCounterRateLimiter(storage)
         self._metrics = metrics
-        self._timeout = timeout_s
-
-    async def _timed(self, command: str, call: "asyncio.Future[object] | object") -> object:
-        raise NotImplementedError
+        self._timeout = min(timeout_s, LIMITER_TIMEOUT_CAP_S)
 
     async def hit(self, policy: Policy, identity: str) -> bool:
         started = time.perf_counter()
@@ -95,9 +99,7 @@ class RateLimiter:
             self._metrics.redis_errors.labels("ratelimit", error_kind(error)).inc()
             raise
         finally:
-            self._metrics.redis_duration.labels("ratelimit").observe(
-                time.perf_counter() - started
-            )
+            self._metrics.redis_duration.labels("ratelimit").observe(time.perf_counter() - started)
 
     async def retry_after(self, policy: Policy, identity: str) -> int:
         """Whole seconds until the window has room again; the window length if Redis fails."""
@@ -107,3 +109,81 @@ class RateLimiter:
         except (RedisError, OSError, TimeoutError):
             return policy.window_s
         return max(1, min(policy.window_s, math.ceil(stats.reset_time - time.time())))
+
+
+class RateLimitMiddleware:
+    """429 with Retry-After and RateLimit headers once a client exceeds its route class's limit."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limiter: RateLimiter,
+        limits: dict[str, Policy],
+        metrics: Metrics,
+        write_tokens: tuple[str, ...],
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.limits = limits
+        self.metrics = metrics
+        self.write_tokens = write_tokens
+        self._skip_until = 0.0  # monotonic time until which the limiter fails open unasked
+        self._failing = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cls = route_class(scope) if scope["type"] == "http" else None
+        policy = self.limits.get(cls) if cls else None
+        if cls is None or policy is None:
+            await self.app(scope, receive, send)
+            return
+        identity = client_identity(scope, self.write_tokens)
+        if not await self._admit(cls, policy, identity):
+            self.metrics.rate_limited.labels(cls).inc()
+            await self._refuse(policy, identity, send)
+            return
+
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"ratelimit-policy", policy.header),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)
+
+    async def _admit(self, cls: str, policy: Policy, identity: str) -> bool:
+        now = time.monotonic()
+        if now < self._skip_until:
+            self.metrics.rate_limit_fail_open.labels(cls).inc()
+            return True
+        if self._failing:  # one request probes Redis again; the others keep failing open
+            self._skip_until = now + FAIL_OPEN_S
+        try:
+            allowed = await self.limiter.hit(policy, identity)
+        except (RedisError, OSError, TimeoutError) as error:
+            self._skip_until = time.monotonic() + FAIL_OPEN_S
+            self.metrics.rate_limit_fail_open.labels(cls).inc()
+            if not self._failing:
+                self._failing = True
+                log.warning(
+                    "rate limiter unavailable: failing open",
+                    extra={"fields": {"reason": error_kind(error), "retry_in_s": FAIL_OPEN_S}},
+                )
+            return True
+        if self._failing:
+            self._failing, self._skip_until = False, 0.0
+            log.info("rate limiter recovered")
+        return allowed
+
+    async def _refuse(self, policy: Policy, identity: str, send: Send) -> None:
+        retry = await self.limiter.retry_after(policy, identity)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(REFUSED_BODY)).encode()),
+            (b"retry-after", str(retry).encode()),
+            (b"ratelimit-policy", policy.header),
+            (b"ratelimit", f'"{policy.name}";r=0;t={retry}'.encode()),
+        ]
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": REFUSED_BODY})

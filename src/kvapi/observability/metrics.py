@@ -98,8 +98,15 @@ class Metrics:
             ["route_class"],
             registry=registry,
         )
+        self.rate_limit_fail_open = Counter(
+            "kvapi_rate_limit_fail_open_total",
+            "Requests admitted unchecked because the rate limiter could not reach Redis",
+            ["route_class"],
+            registry=registry,
+        )
         for route_class in ROUTE_CLASSES:
             self.rate_limited.labels(route_class)  # export 0 before the first refusal
+            self.rate_limit_fail_open.labels(route_class)
 
     def render(self, extra: Iterable[Collector]) -> bytes:
         """The text exposition of all workers' metrics plus the scrape-time collectors."""

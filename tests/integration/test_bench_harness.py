@@ -1,0 +1,54 @@
+"""The benchmark's baseline and ceiling apps answer correctly, and `make bench` runs end to end.
+
+`make bench` compares the service with bench/original_app.py and bench/bare_app.py; a bench
+whose yardsticks return errors would compare against nothing. These run the real servers
+(gunicorn with the service's worker class) against a real Redis. No timing is asserted.
+"""
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from bench import run
+from bench.servers import running
+from bench.variants import BARE, ORIGINAL, Variant
+
+from tests.support.redis import RedisProcess
+from tests.support.tools import require_binary
+
+
+@pytest.mark.parametrize("variant", [ORIGINAL, BARE], ids=lambda v: v.name)
+def test_yardstick_apps_answer_the_legacy_contract(
+    variant: Variant, private_redis: RedisProcess, tmp_path: Path
+) -> None:
+    client = redis.Redis.from_url(private_redis.url, decode_responses=True)
+    client.set("example_key", "hello")
+    with running(variant, 1, private_redis.url, None, tmp_path) as server:
+        assert httpx.get(server.url + "/").json() == {"message": "hello"}
+        written = httpx.post(server.url + "/write/fruit", params={"value": "apple pie"})
+        assert written.status_code == 200
+        assert written.json() == {"message": "Key 'fruit' set to 'apple pie'"}
+    assert client.get("fruit") == "apple pie"
+    client.close()
+
+
+def test_bench_runs_end_to_end_and_writes_its_reports(tmp_path: Path) -> None:
+    require_binary("wrk", "apt-get install wrk")
+    status = run.main(
+        ["--rounds", "1", "--seconds", "1", "--warmup", "1", "--workers", "1",
+         "--variants", ORIGINAL.name, BARE.name, "--out", str(tmp_path)]
+    )  # fmt: skip
+    report = json.loads((tmp_path / "bench.json").read_text())
+    assert status == 0, report["checks"]
+    assert {(r["variant"], r["workload"]) for r in report["runs"]} == {
+        (variant, workload)
+        for variant in (ORIGINAL.name, BARE.name)
+        for workload in ("get_root", "write_mix")
+    }
+    for measured in report["runs"]:
+        assert measured["requests"] > 0
+        assert measured["failed_share"] == 0, measured  # every answer was a 2xx
+    assert (tmp_path / "bench.png").stat().st_size > 0
+    assert "| workers | workload | variant |" in (tmp_path / "bench.md").read_text()

@@ -1,0 +1,117 @@
+"""A bounded load on loopback: a few client threads, each pacing its requests, every result kept.
+
+Each request carries its own X-Request-ID, so a result can be matched with the service's
+access log line: that is how the tests tell a request the service accepted from one that never
+reached it. Load stays small (THREADS x 1/PAUSE_S requests per second at most) because the
+machine has 2 cores shared with everything else.
+"""
+
+import itertools
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+
+THREADS = 4
+PAUSE_S = 0.01
+
+# (method, path, json body) for the n-th request of a thread
+Plan = Callable[[int, int], tuple[str, str, dict[str, str] | None]]
+
+
+@dataclass(frozen=True)
+class Result:
+    started: float  # time.monotonic()
+    finished: float
+    method: str
+    path: str
+    request_id: str
+    status: int | None  # None when no HTTP response came back
+    error: str | None
+
+    @property
+    def seconds(self) -> float:
+        return self.finished - self.started
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and self.status < 500
+
+
+@dataclass
+class Load:
+    base_url: str
+    plan: Plan
+    timeout_s: float = 10.0
+    keep_alive: bool = True
+    results: list[Result] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _client(self) -> httpx.Client:
+        limits = httpx.Limits(max_keepalive_connections=1 if self.keep_alive else 0)
+        return httpx.Client(base_url=self.base_url, timeout=self.timeout_s, limits=limits)
+
+    def _run(self, thread: int) -> None:
+        with self._client() as client:
+            for n in itertools.count():
+                if self._stop.is_set():
+                    return
+                method, path, body = self.plan(thread, n)
+                request_id = uuid.uuid4().hex
+                started = time.monotonic()
+                status, error = None, None
+                try:
+                    response = client.request(
+                        method, path, json=body, headers={"X-Request-ID": request_id}
+                    )
+                    status = response.status_code
+                except httpx.HTTPError as exc:
+                    error = type(exc).__name__
+                result = Result(started, time.monotonic(), method, path, request_id, status, error)
+                with self._lock:
+                    self.results.append(result)
+                time.sleep(PAUSE_S)
+
+    def between(self, start: float, end: float = float("inf")) -> list[Result]:
+        """The results of requests started in [start, end)."""
+        with self._lock:
+            return [r for r in self.results if start <= r.started < end]
+
+
+@contextmanager
+def running(load: Load, threads: int = THREADS) -> Iterator[Load]:
+    workers = [threading.Thread(target=load._run, args=(t,), daemon=True) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    try:
+        yield load
+    finally:
+        load._stop.set()
+        for worker in workers:
+            worker.join(timeout=load.timeout_s + 5)
+
+
+def read_write(thread: int, n: int) -> tuple[str, str, dict[str, str] | None]:
+    """Alternate writes and reads of a few keys per thread."""
+    key = f"load-{thread}-{n % 5}"
+    if n % 2:
+        return "GET", f"/v1/keys/{key}", None
+    return "PUT", f"/v1/keys/{key}", {"value": f"{thread}:{n}"}
+
+
+def summary(results: list[Result]) -> dict[str, object]:
+    """Counts by outcome and the slowest request, for the report and the docs."""
+    outcomes: dict[str, int] = {}
+    for r in results:
+        name = str(r.status) if r.status is not None else str(r.error)
+        outcomes[name] = outcomes.get(name, 0) + 1
+    return {
+        "requests": len(results),
+        "outcomes": dict(sorted(outcomes.items())),
+        "max_seconds": round(max((r.seconds for r in results), default=0.0), 3),
+    }
