@@ -1,0 +1,78 @@
+"""Starting and stopping the variants' servers (and pinning them to CPUs)."""
+
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from tests.support.net import free_port, wait_until
+
+from bench.variants import Variant
+
+# Settings of the caller's shell must not leak into a variant (e.g. KVAPI_ACCESS_LOG=false).
+LEAKY_PREFIXES = ("KVAPI_", "PROMETHEUS_MULTIPROC_DIR", "OTEL_")
+# In the pod /tmp is memory-backed (emptyDir medium Memory): metrics files, gunicorn heartbeat
+# files and, here, the servers' logs go to tmpfs too. On a disk-backed /tmp a busy disk stalls
+# the event loop on those writes and the tail latency measures the disk.
+MEMORY_TMP = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+def pinned(command: list[str], cpus: str | None) -> list[str]:
+    """Children inherit the affinity, so pinning gunicorn pins its workers too."""
+    return command if cpus is None else ["taskset", "--cpu-list", cpus, *command]
+
+
+def clean_environment() -> dict[str, str]:
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(LEAKY_PREFIXES)}
+    return kept | ({"TMPDIR": MEMORY_TMP} if MEMORY_TMP else {})
+
+
+@dataclass
+class RunningServer:
+    variant: Variant
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def answers(self) -> bool:
+        try:
+            return httpx.get(self.url + "/", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+@contextlib.contextmanager
+def running(
+    variant: Variant, workers: int, redis_url: str, cpus: str | None, log_dir: Path
+) -> Iterator[RunningServer]:
+    port = free_port()
+    environment = clean_environment() | variant.environment(port, workers, redis_url)
+    log_path = log_dir / f"{variant.name}-{workers}w.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            pinned(variant.command(port, workers), cpus),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
+    server = RunningServer(variant, process, port, log_path)
+    try:
+        wait_until(lambda: server.answers() or process.poll() is not None, 60, variant.name)
+        if process.poll() is not None:
+            raise RuntimeError(f"{variant.name} exited at start:\n{log_path.read_text()}")
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,91 @@
+"""The servers the benchmark compares, all under gunicorn with the service's uvicorn worker.
+
+The worker class (uvloop, httptools) and the worker count are the same for every variant, so
+the differences measured are those of the application design, not of the server.
+"""
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# A placeholder write token for a throwaway Redis, not a secret.
+BENCH_TOKEN = "bench-change-me"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    label: str
+    asgi_app: str | None = None  # module:attribute to serve; None = `kvapi serve`
+    server: str = "gunicorn"  # "gunicorn" (with the service's uvicorn worker) or "granian"
+    env: dict[str, str] = field(default_factory=dict)
+
+    def command(self, port: int, workers: int) -> list[str]:
+        if self.asgi_app is None:
+            return [sys.executable, "-m", "kvapi.server", "serve"]
+        if self.server == "granian":
+            factory = ["--factory"] if self.asgi_app.endswith(":create") else []
+            return [
+                str(Path(sys.executable).parent / "granian"), "--interface", "asgi",
+                "--workers", str(workers), "--loop", "uvloop", "--no-ws",
+                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                *factory, self.asgi_app,
+            ]  # fmt: skip
+        return [
+            sys.executable, "-m", "gunicorn", self.asgi_app,
+            "--workers", str(workers),
+            "--worker-class", "kvapi.server.Worker",
+            "--bind", f"127.0.0.1:{port}",
+            "--keep-alive", "5",
+        ]  # fmt: skip
+
+    def environment(self, port: int, workers: int, redis_url: str) -> dict[str, str]:
+        """(b) and (c) read BENCH_REDIS_URL and ignore the KVAPI_* settings."""
+        return {
+            "BENCH_REDIS_URL": redis_url,
+            "KVAPI_REDIS_URL": redis_url,
+            "KVAPI_PORT": str(port),
+            "KVAPI_WORKERS": str(workers),
+            "KVAPI_WRITE_TOKENS": BENCH_TOKEN,
+            "KVAPI_LOG_LEVEL": "INFO",
+            **self.env,
+        }
+
+
+# Production settings: metrics, JSON access logs and request ids on, write tokens required,
+# tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT), the image's defaults for everything else.
+SERVICE = Variant("service", "(a) kvapi, production settings")
+# Rate limiting costs a Redis round trip per request; limits far above the bench's rate
+# measure that cost without refusing anything.
+SERVICE_LIMITED = Variant(
+    "service_rate_limited",
+    "(a+rl) kvapi, production settings + rate limiting",
+    env={"KVAPI_RATE_LIMIT_READS": "1000000/second", "KVAPI_RATE_LIMIT_WRITES": "1000000/second"},
+)
+SERVICE_QUIET = Variant(
+    "service_no_telemetry",
+    "(a0) kvapi, metrics and access log off",
+    env={"KVAPI_METRICS_ENABLED": "false", "KVAPI_ACCESS_LOG": "false"},
+)
+ORIGINAL = Variant("original", "(b) original design", asgi_app="bench.original_app:app")
+BARE = Variant("bare", "(c) bare ASGI ceiling", asgi_app="bench.bare_app:app")
+
+# The server-model comparison (`make bench-servers`, docs/adr/0060): the same apps on granian.
+SERVICE_GRANIAN = Variant(
+    "service_granian",
+    "(a/g) kvapi on granian, production settings",
+    asgi_app="bench.granian_app:create",
+    server="granian",
+)
+BARE_GRANIAN = Variant(
+    "bare_granian", "(c/g) bare ASGI on granian", asgi_app="bench.bare_app:app", server="granian"
+)
+
+FASTAPI_MINIMAL = Variant(
+    "fastapi_minimal",
+    "(d) minimal async FastAPI, pooled client",
+    asgi_app="bench.fastapi_min_app:app",
+)
+
+DEFAULT = (SERVICE, SERVICE_LIMITED, SERVICE_QUIET, ORIGINAL, BARE)
+VARIANTS = {v.name: v for v in (*DEFAULT, FASTAPI_MINIMAL, SERVICE_GRANIAN, BARE_GRANIAN)}
