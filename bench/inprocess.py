@@ -7,8 +7,10 @@ against two source trees (PYTHONPATH=<tree>/src) to compare a change with its ab
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import sys
 import tempfile
 import time
 from typing import Any
@@ -73,7 +75,10 @@ async def main_async(args: argparse.Namespace) -> None:
     app = create_app(Settings(redis_url=args.redis_url, write_tokens=(TOKEN,)))
     async with app.router.lifespan_context(app):
         cost = await measure(app, args.workload, args.requests)
-    print(f"{args.workload}: {cost:.0f} CPU µs per request ({args.requests} requests)")
+    print(
+        f"{args.workload}: {cost:.0f} CPU µs per request ({args.requests} requests)",
+        file=sys.stderr,
+    )
 
 
 def main() -> None:
@@ -93,7 +98,8 @@ def main() -> None:
         for handler in logging.getLogger().handlers:
             if isinstance(handler, logging.StreamHandler):
                 handler.setStream(sink)
-        uvloop.run(main_async(args))
+        with contextlib.redirect_stdout(sink):  # where the access log writes its batches
+            uvloop.run(main_async(args))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from kvapi.app import create_app
+from kvapi.observability.access import access_log
 from kvapi.settings import Settings
 from tests.support.logs import JsonLines
 from tests.support.redis import RedisProcess, redis_server
@@ -73,6 +74,8 @@ def captured() -> Iterator[JsonLines]:
     previous = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
+    access_log.taps.append(handler.lines.append)  # access lines bypass logging's handlers
     yield handler
+    access_log.taps.remove(handler.lines.append)
     root.removeHandler(handler)
     root.setLevel(previous)

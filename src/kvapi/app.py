@@ -19,8 +19,9 @@ from kvapi.api import health, keys, legacy
 from kvapi.api import metrics as metrics_route
 from kvapi.bodylimit import BodyLimitMiddleware
 from kvapi.clients import ActiveClientsMiddleware
-from kvapi.observability.metrics import Metrics
-from kvapi.observability.middleware import SecurityHeadersMiddleware, TelemetryMiddleware
+from kvapi.observability import access
+from kvapi.observability.metrics import Metrics, flush_periodically
+from kvapi.observability.middleware import TelemetryMiddleware
 from kvapi.observability.tracing import setup_tracing, tracing_requested
 from kvapi.ratelimit import RateLimiter, RateLimitMiddleware, policies
 from kvapi.settings import Settings
@@ -77,12 +78,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.write_tokens:
             log.warning("KVAPI_WRITE_TOKENS is unset: anyone can write")
-        sampler = asyncio.create_task(sample_pool(store, metrics))
+        tasks = [
+            asyncio.create_task(sample_pool(store, metrics)),
+            asyncio.create_task(flush_periodically(metrics)),
+            asyncio.create_task(access.flush_periodically()),
+        ]
         try:
             yield
         finally:
-            sampler.cancel()
+            for task in tasks:
+                task.cancel()
             await store.close()
+            metrics.flush()
+            access.access_log.flush()
 
     app = FastAPI(
         title="kvapi",
@@ -99,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StoreUnavailable, store_unavailable)
     app.add_exception_handler(RequestValidationError, invalid_request)
 
-    # Outermost last: security headers wrap everything, telemetry sees every response.
+    # Outermost last: telemetry (which also adds the security headers) sees every response.
     app.add_middleware(ActiveClientsMiddleware, store=store, write_tokens=settings.write_tokens)
     limits = policies(settings)
     if limits:  # unset limits cost nothing: no layer, no Redis call
@@ -131,7 +139,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         record_metrics=settings.metrics_enabled,
         log_access=settings.access_log,
     )
-    app.add_middleware(SecurityHeadersMiddleware)
     if tracing_requested():
         setup_tracing(app)
     return app

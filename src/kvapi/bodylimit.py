@@ -8,6 +8,7 @@ the body is never read.
 """
 
 import asyncio
+import contextlib
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,14 +18,18 @@ from kvapi.api.schemas import ErrorBody
 CLOSE = {"Connection": "close"}
 
 
-def declared_length(scope: Scope) -> int | None:
+def body_framing(scope: Scope) -> tuple[int | None, bool]:
+    """(declared Content-Length, whether a Transfer-Encoding is sent)."""
+    length: int | None = None
+    encoded = False
     for name, value in scope["headers"]:
         if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None  # the HTTP server has already rejected a malformed length
-    return None
+            # the HTTP server has already rejected a malformed length
+            with contextlib.suppress(ValueError):
+                length = int(value)
+        elif name == b"transfer-encoding":
+            encoded = True
+    return length, encoded
 
 
 def too_large(limit: int) -> HTTPException:
@@ -42,9 +47,14 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = declared_length(scope)
+        length, encoded = body_framing(scope)
         if length is not None and length > self.max_bytes:
             await self._refuse(send)
+            return
+        if not length and not encoded:
+            # HTTP/1.1 frames a body only by Content-Length or Transfer-Encoding: without
+            # either there is nothing to count or wait for, so most reads skip the wrapper.
+            await self.app(scope, receive, send)
             return
         received = 0
         complete = False

@@ -99,7 +99,7 @@ class RateLimiter:
             self._metrics.redis_errors.labels("ratelimit", error_kind(error)).inc()
             raise
         finally:
-            self._metrics.redis_duration.labels("ratelimit").observe(time.perf_counter() - started)
+            self._metrics.redis_durations.observe(("ratelimit",), time.perf_counter() - started)
 
     async def retry_after(self, policy: Policy, identity: str) -> int:
         """Whole seconds until the window has room again; the window length if Redis fails."""

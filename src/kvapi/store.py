@@ -104,11 +104,11 @@ class Store:
             self._metrics.redis_errors.labels(command, kind).inc()
             raise StoreUnavailable(kind) from error
         finally:
-            self._metrics.redis_duration.labels(command).observe(time.perf_counter() - started)
+            self._metrics.redis_durations.observe((command,), time.perf_counter() - started)
         return result
 
     def _count(self, operation: str, result: str) -> None:
-        self._metrics.kv_operations.labels(operation, result).inc()
+        self._metrics.operations.inc((operation, result))
 
     def pool_usage(self) -> tuple[int, int]:
         """(in use, idle) connections of this process's pool."""
@@ -145,7 +145,7 @@ class Store:
             "set", lambda: self._put(keys=[USER_PREFIX + key], args=[value, ttl])
         )
         self._count("write", "replaced" if existed else "created")
-        self._metrics.kv_written_bytes.inc(len(value.encode()))
+        self._metrics.written_bytes.inc((), len(value.encode()))
         return not existed
 
     async def delete(self, key: str) -> bool:

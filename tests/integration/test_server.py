@@ -1,5 +1,6 @@
 """The real `kvapi serve`: 2 gunicorn workers over HTTP, metrics summed, JSON-only output."""
 
+import contextlib
 import signal
 import subprocess
 import urllib.request
@@ -8,11 +9,33 @@ import httpx
 import orjson
 import pytest
 
+from kvapi.observability.metrics import FLUSH_EVERY_S
 from tests.support.metrics import value
+from tests.support.net import wait_until
 from tests.support.processes import KvapiProcess, kvapi_server
 
 TOKEN, SECRET_VALUE = "tok-9c8b7a-SECRET", "val-5d4e3f-SECRET"
 REQUESTS = 200
+KEY_ROUTE = "/v1/keys/{key}"
+
+
+def settled_metrics(http: httpx.Client) -> str:
+    """/metrics once both workers have flushed: each does so every FLUSH_EVERY_S, and the one
+    answering the scrape at once, so the other's last requests can be that much late."""
+    scrapes: list[str] = []
+
+    def all_counted() -> bool:
+        text = http.get("/metrics").text
+        scrapes.append(text)
+        return (
+            value(text, "kvapi_kv_operations_total", operation="read", result="hit") == REQUESTS
+            and value(text, "http_requests_total", method="GET", route=KEY_ROUTE, status="200")
+            == REQUESTS
+        )
+
+    with contextlib.suppress(TimeoutError):  # the test's assertions then say what is missing
+        wait_until(all_counted, 10 * FLUSH_EVERY_S, "both workers' metrics", every=0.2)
+    return scrapes[-1]
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +48,14 @@ def served(redis_url: str):  # type: ignore[no-untyped-def]
                 # a fresh connection each time, so the kernel spreads them over both workers
                 with urllib.request.urlopen(server.base_url + "/v1/keys/served") as response:
                     assert response.status == 200
-            yield server, http.get("/metrics").text
+            yield server, settled_metrics(http)
         exit_code = server.stop()
     assert exit_code == 0
 
 
 def test_counters_add_up_across_workers(served: tuple[KvapiProcess, str]) -> None:
     server, text = served
-    got = value(text, "http_requests_total", method="GET", route="/v1/keys/{key}", status="200")
+    got = value(text, "http_requests_total", method="GET", route=KEY_ROUTE, status="200")
     assert got == REQUESTS
     assert value(text, "kvapi_kv_operations_total", operation="read", result="hit") == REQUESTS
     pids = {r["pid"] for r in server.log_records() if r["logger"] == "kvapi.access"}

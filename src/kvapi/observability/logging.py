@@ -1,6 +1,7 @@
 """JSON logs: one object per line on stdout, for the service, gunicorn and uvicorn alike."""
 
 import contextvars
+import functools
 import logging
 import os
 import sys
@@ -21,9 +22,16 @@ def no_trace() -> tuple[None, None]:
     return None, None
 
 
+@functools.lru_cache(maxsize=2)
+def utc_second(second: int) -> str:
+    """strftime is most of a timestamp's cost and changes once a second: every access line and
+    log record of that second shares it."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+
+
 def rfc3339(epoch: float) -> str:
     millis = int(epoch * 1000) % 1000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{millis:03d}Z"
+    return utc_second(int(epoch)) + f".{millis:03d}Z"
 
 
 class JsonFormatter(logging.Formatter):

@@ -6,6 +6,7 @@ metrics live in the registry owned by the app. Values that come from Redis or ne
 (active clients, build info) are produced at scrape time and are not kept in files.
 """
 
+import asyncio
 import os
 from collections.abc import Iterable, Iterator
 
@@ -21,12 +22,15 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from kvapi.observability.pending import PendingCounter, PendingGauge, PendingHistogram
+
 # 1 ms .. 10 s; 0.5 s is the latency SLO's threshold and must be a bucket bound.
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REDIS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1.0, 5.0)
 ROUTE_CLASSES = ("read", "write")
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+FLUSH_EVERY_S = 1.0
 
 
 def multiprocess_dir() -> str | None:
@@ -107,9 +111,30 @@ class Metrics:
         for route_class in ROUTE_CLASSES:
             self.rate_limited.labels(route_class)  # export 0 before the first refusal
             self.rate_limit_fail_open.labels(route_class)
+        # The per-request updates, batched (pending.py says why); rare ones stay direct.
+        self.requests = PendingCounter(self.http_requests)
+        self.durations = PendingHistogram(self.http_duration, HTTP_BUCKETS)
+        self.in_progress = PendingGauge(self.http_in_progress)
+        self.redis_durations = PendingHistogram(self.redis_duration, REDIS_BUCKETS)
+        self.operations = PendingCounter(self.kv_operations)
+        self.written_bytes = PendingCounter(self.kv_written_bytes)
+        self._pending = (
+            self.requests,
+            self.durations,
+            self.in_progress,
+            self.redis_durations,
+            self.operations,
+            self.written_bytes,
+        )
+
+    def flush(self) -> None:
+        """Move this worker's pending updates into the metrics (the multiprocess files)."""
+        for pending in self._pending:
+            pending.flush()
 
     def render(self, extra: Iterable[Collector]) -> bytes:
         """The text exposition of all workers' metrics plus the scrape-time collectors."""
+        self.flush()  # this worker's values exact; other workers' at most FLUSH_EVERY_S old
         registry = self.registry
         if registry is None:
             registry = CollectorRegistry()
@@ -151,6 +176,12 @@ class ScrapeTimeGauges(Collector):
             for window, count in self._active_clients.items():
                 clients.add_metric([window], count)
             yield clients
+
+
+async def flush_periodically(metrics: Metrics) -> None:
+    while True:
+        await asyncio.sleep(FLUSH_EVERY_S)
+        metrics.flush()
 
 
 def mark_worker_dead(pid: int) -> None:

@@ -1,18 +1,20 @@
-"""Pure ASGI middleware: request ids, HTTP metrics and the access log in one pass.
+"""Pure ASGI middleware: request ids, security headers, HTTP metrics and the access log in one pass.
 
-One layer rather than three because all of them need the same route template, clock and
-status; BaseHTTPMiddleware is avoided because it costs a task and a queue per request.
+One layer rather than four because all of them need the same route template, clock and
+status, and each layer costs a call and a send wrapper per request; BaseHTTPMiddleware is
+avoided because it costs a task and a queue per request.
 """
 
-import logging
 import re
 import time
 import uuid
 from collections.abc import Sequence
 
-from starlette.routing import BaseRoute, Match
+from starlette._utils import get_route_path  # what Route.matches() compares: path minus root_path
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kvapi.observability.access import access_log
 from kvapi.observability.logging import request_id_var
 from kvapi.observability.metrics import Metrics
 
@@ -20,19 +22,57 @@ UNMATCHED = "<unmatched>"
 REQUEST_ID_HEADER = b"x-request-id"
 SANE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
 
-access_log = logging.getLogger("kvapi.access")
+# Headers every response that passes through the service carries.
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+Candidate = tuple[re.Pattern[str] | None, frozenset[str] | None, str]  # regex, methods, template
 
 
-def route_template(routes: Sequence[BaseRoute], scope: Scope) -> str:
-    """The route's path template (never the raw path, which would explode cardinality)."""
-    partial = UNMATCHED
-    for route in routes:
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", UNMATCHED))
-        if match is Match.PARTIAL and partial == UNMATCHED:
-            partial = str(getattr(route, "path", UNMATCHED))
-    return partial
+class RouteTemplates:
+    """The route's path template (never the raw path, which would explode cardinality).
+
+    Same answer as asking every route `matches(scope)` in order (the first full match, else the
+    first path-only match, i.e. wrong method), without building a child scope per route: a
+    path equal to a static route's path is a dict lookup, other paths try only the templated
+    routes' regexes.
+    """
+
+    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+        plain = [route for route in routes if isinstance(route, Route)]
+        templated = [route for route in plain if route.param_convertors]
+        self._templated: list[Candidate] = [
+            (route.path_regex, frozenset(route.methods or ()) or None, route.path)
+            for route in templated
+        ]
+        # For a static path: every route whose regex matches it, in order, already matched.
+        self._static: dict[str, list[Candidate]] = {
+            route.path: [
+                (None, frozenset(other.methods or ()) or None, other.path)
+                for other in plain
+                if other.path_regex.match(route.path)
+            ]
+            for route in plain
+            if not route.param_convertors
+        }
+
+    def __call__(self, scope: Scope) -> str:
+        path = get_route_path(scope)
+        method = scope["method"]
+        candidates = self._static.get(path, self._templated)
+        partial = UNMATCHED
+        for regex, methods, template in candidates:
+            if regex is not None and not regex.match(path):
+                continue
+            if methods is None or method in methods:
+                return template
+            if partial == UNMATCHED:
+                partial = template
+        return partial
 
 
 def incoming_request_id(scope: Scope) -> str:
@@ -59,7 +99,7 @@ class TelemetryMiddleware:
         log_access: bool = True,
     ) -> None:
         self.app = app
-        self.routes = routes
+        self.route_template = RouteTemplates(routes)
         self.metrics = metrics
         self.record_metrics = record_metrics
         self.log_access = log_access
@@ -72,84 +112,44 @@ class TelemetryMiddleware:
         request_id = incoming_request_id(scope)
         token = request_id_var.set(request_id)
         method = scope["method"]
-        route = route_template(self.routes, scope)
+        route = self.route_template(scope)
         status = 500  # what the client gets if the app fails before answering
         sent_bytes = 0
-        request_id_bytes = request_id.encode()
+        added_headers = [(REQUEST_ID_HEADER, request_id.encode()), *SECURITY_HEADERS]
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             nonlocal status, sent_bytes
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", ()),
-                    (REQUEST_ID_HEADER, request_id_bytes),
-                ]
+                message["headers"] = [*message.get("headers", ()), *added_headers]
             elif message["type"] == "http.response.body":
                 sent_bytes += len(message.get("body", b""))
             await send(message)
 
-        in_progress = (
-            self.metrics.http_in_progress.labels(method, route) if self.record_metrics else None
-        )
-        if in_progress is not None:
-            in_progress.inc()
+        labels = (method, route)
+        if self.record_metrics:
+            self.metrics.in_progress.add(labels, 1)
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_headers)
         finally:
             duration = time.perf_counter() - started
-            if in_progress is not None:
-                in_progress.dec()
-                self.metrics.http_requests.labels(method, route, str(status)).inc()
-                self.metrics.http_duration.labels(method, route).observe(duration)
-            if self.log_access:
-                self._log(scope, method, route, status, duration, sent_bytes)
+            if self.record_metrics:
+                self.metrics.in_progress.add(labels, -1)
+                self.metrics.requests.inc((method, route, str(status)))
+                self.metrics.durations.observe(labels, duration)
+            if self.log_access and access_log.enabled():
+                client = scope.get("client")
+                access_log.write(
+                    request_id,
+                    {
+                        "method": method,
+                        "route": route,
+                        "path": scope["path"],  # never the query string: /write carries values
+                        "status": status,
+                        "duration_ms": round(duration * 1000, 3),
+                        "client_ip": client[0] if client else None,
+                        "user_agent": header(scope, b"user-agent"),
+                        "bytes": sent_bytes,
+                    },
+                )
             request_id_var.reset(token)
-
-    @staticmethod
-    def _log(
-        scope: Scope, method: str, route: str, status: int, duration: float, size: int
-    ) -> None:
-        client = scope.get("client")
-        access_log.info(
-            "request",
-            extra={
-                "fields": {
-                    "method": method,
-                    "route": route,
-                    "path": scope["path"],  # never the query string: /write carries the value there
-                    "status": status,
-                    "duration_ms": round(duration * 1000, 3),
-                    "client_ip": client[0] if client else None,
-                    "user_agent": header(scope, b"user-agent"),
-                    "bytes": size,
-                }
-            },
-        )
-
-
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
-    (b"referrer-policy", b"no-referrer"),
-]
-
-
-class SecurityHeadersMiddleware:
-    """Headers every response carries, whatever produced it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
