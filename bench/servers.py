@@ -2,14 +2,13 @@
 
 import contextlib
 import os
-import signal
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-from tests.support.net import free_port, wait_until
+from tests.support.net import free_port
+from tests.support.processes import http_ok, supervised
 
 from bench.variants import Variant
 
@@ -42,12 +41,6 @@ class RunningServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def answers(self) -> bool:
-        try:
-            return httpx.get(self.url + "/", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
 
 @contextlib.contextmanager
 def running(
@@ -56,23 +49,9 @@ def running(
     port = free_port()
     environment = clean_environment() | variant.environment(port, workers, redis_url)
     log_path = log_dir / f"{variant.name}-{workers}w.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            pinned(variant.command(port, workers), cpus),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=environment,
-        )
-    server = RunningServer(variant, process, port, log_path)
-    try:
-        wait_until(lambda: server.answers() or process.poll() is not None, 60, variant.name)
-        if process.poll() is not None:
-            raise RuntimeError(f"{variant.name} exited at start:\n{log_path.read_text()}")
-        yield server
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    command = pinned(variant.command(port, workers), cpus)
+    ready = http_ok(f"http://127.0.0.1:{port}/")
+    with supervised(
+        variant.name, command, log_path, ready, env=environment, start_timeout=60
+    ) as process:
+        yield RunningServer(variant, process, port, log_path)

@@ -8,7 +8,6 @@ configuration is the committed one, rendered with loopback targets, 1 s interval
 import contextlib
 import json
 import math
-import signal
 import subprocess
 import threading
 import time
@@ -20,7 +19,8 @@ import httpx
 import yaml
 
 from tests.deploy.monitoring_support import PROMETHEUS, PROMETHEUS_CONFIG, load_yaml
-from tests.support.net import free_port, wait_until
+from tests.support.net import free_port
+from tests.support.processes import supervised
 
 SCRAPE_INTERVAL = "1s"
 ALERT_FOR = "2s"
@@ -28,37 +28,13 @@ ALERT_FOR = "2s"
 GRAFANA_VARIABLES = {"$__rate_interval": "10s", "$__range": "10m"}
 
 
-def http_ok(url: str) -> Callable[[], bool]:
-    def ready() -> bool:
-        try:
-            return httpx.get(url, timeout=0.5).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    return ready
-
-
 @contextlib.contextmanager
 def running(
     name: str, args: list[str], log_dir: Path, ready: Callable[[], bool]
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run one process until the block ends; its output goes to <log_dir>/<name>.log."""
-    log_path = log_dir / f"{name}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until(lambda: ready() or process.poll() is not None, 30, f"{name} ready")
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited at start:\n{log_path.read_text()[-3000:]}")
+    with supervised(name, args, log_dir / f"{name}.log", ready, stop_timeout=15) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def render_prometheus_config(directory: Path, targets: dict[str, str]) -> Path:

@@ -29,12 +29,11 @@ from tests.live.monitoring_stack import (
     PrometheusAPI,
     Traffic,
     free_address,
-    http_ok,
     render_prometheus_config,
     running,
 )
 from tests.support.net import wait_until
-from tests.support.processes import kvapi_server
+from tests.support.processes import http_ok, kvapi_server
 from tests.support.redis import redis_server
 from tests.support.tools import require_binary
 

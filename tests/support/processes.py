@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,48 @@ import httpx
 import orjson
 
 from tests.support.net import free_port, wait_until
+
+
+@contextlib.contextmanager
+def supervised(
+    name: str,
+    args: list[str],
+    log_path: Path,
+    ready: Callable[[], bool],
+    env: dict[str, str] | None = None,
+    start_timeout: float = 30,
+    stop_timeout: float = 30,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a process (stdout and stderr into log_path) until the block ends.
+
+    It must become ready, or the start fails with its log; at the end it gets SIGTERM and,
+    past stop_timeout, SIGKILL, so no test leaves a process behind.
+    """
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_until(lambda: ready() or process.poll() is not None, start_timeout, f"{name} ready")
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited at start:\n{log_path.read_text()[-3000:]}")
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=stop_timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def http_ok(url: str) -> Callable[[], bool]:
+    def ready() -> bool:
+        try:
+            return httpx.get(url, timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return ready
 
 
 @dataclass
@@ -33,10 +75,7 @@ class KvapiProcess:
         return [orjson.loads(line) for line in self.log_lines()]
 
     def healthy(self) -> bool:
-        try:
-            return httpx.get(self.base_url + "/healthz", timeout=0.5).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return http_ok(self.base_url + "/healthz")()
 
     def stop(self, signum: signal.Signals = signal.SIGTERM, timeout: float = 30) -> int:
         if self.process.poll() is None:
@@ -67,24 +106,7 @@ def kvapi_server(
         environment.update(settings)
         environment.update(env or {})
         log_path = Path(tmp) / "kvapi.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "kvapi.server", "serve"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=environment,
-            )
-        server = KvapiProcess(process, port, log_path)
-        try:
-            wait_until(lambda: server.healthy() or process.poll() is not None, 30, "kvapi /healthz")
-            if process.poll() is not None:
-                raise RuntimeError("kvapi exited at start:\n" + log_path.read_text())
-            yield server
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        command = [sys.executable, "-m", "kvapi.server", "serve"]
+        ready = http_ok(f"http://127.0.0.1:{port}/healthz")
+        with supervised("kvapi", command, log_path, ready, env=environment) as process:
+            yield KvapiProcess(process, port, log_path)
