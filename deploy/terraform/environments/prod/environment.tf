@@ -11,7 +11,7 @@ locals {
     single_nat_gateway  = false
     kubernetes_version  = "1.37"
     nodes               = { instance_types = ["m7i.large"], min_size = 3, max_size = 6, desired_size = 3 }
-    redis               = { node_type = "cache.m7g.large", node_count = 2, multi_az = true, snapshot_retention_days = 14 }
+    redis               = { node_type = "cache.m7g.large", node_count = 2, multi_az = true, snapshot_retention_days = 14, write_token_count = 2 }
     deletion_protection = true
     log_retention_days  = 90
   }

@@ -9,7 +9,7 @@ locals {
     single_nat_gateway  = false
     kubernetes_version  = "1.37"
     nodes               = { instance_types = ["t3.large"], min_size = 3, max_size = 4, desired_size = 3 }
-    redis               = { node_type = "cache.t4g.small", node_count = 2, multi_az = true, snapshot_retention_days = 3 }
+    redis               = { node_type = "cache.t4g.small", node_count = 2, multi_az = true, snapshot_retention_days = 3, write_token_count = 2 }
     deletion_protection = false
     log_retention_days  = 30
   }

@@ -54,6 +54,7 @@ module "redis" {
   node_count                 = var.redis.node_count
   multi_az                   = var.redis.multi_az
   snapshot_retention_days    = var.redis.snapshot_retention_days
+  write_token_count          = var.redis.write_token_count
   final_snapshot             = var.deletion_protection
   secret_name                = "kvapi/${var.environment}/redis"
 }
