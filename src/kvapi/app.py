@@ -2,21 +2,20 @@
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route
 
 from kvapi import __version__
 from kvapi.api import health, keys, legacy
 from kvapi.api import metrics as metrics_route
+from kvapi.api.errors import invalid_request, store_unavailable
+from kvapi.api.legacy_fast import LegacyFastPath
 from kvapi.bodylimit import BodyLimitMiddleware
 from kvapi.clients import ActiveClientsMiddleware
 from kvapi.observability import access
@@ -48,23 +47,6 @@ async def sample_pool(store: Store, metrics: Metrics) -> None:
         metrics.redis_pool.labels("in_use").set(in_use)
         metrics.redis_pool.labels("idle").set(idle)
         await asyncio.sleep(POOL_SAMPLE_EVERY_S)
-
-
-async def store_unavailable(request: Request, error: Exception) -> JSONResponse:
-    kind = error.kind if isinstance(error, StoreUnavailable) else "unknown"
-    log.warning("redis unavailable", extra={"fields": {"reason": kind}})
-    return JSONResponse(
-        {"detail": "Redis unavailable", "reason": kind},
-        status_code=503,
-        headers={"Retry-After": "1"},
-    )
-
-
-async def invalid_request(request: Request, error: Exception) -> Response:
-    """FastAPI's 422 body, ASCII-escaped: the echoed input may hold lone surrogates."""
-    errors = error.errors() if isinstance(error, RequestValidationError) else []
-    body = json.dumps({"detail": jsonable_encoder(errors)}, ensure_ascii=True)
-    return Response(body, status_code=422, media_type="application/json")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -108,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, invalid_request)
 
     # Outermost last: telemetry (which also adds the security headers) sees every response.
+    app.add_middleware(LegacyFastPath, store=store, settings=settings)
     app.add_middleware(ActiveClientsMiddleware, store=store, write_tokens=settings.write_tokens)
     limits = policies(settings)
     if limits:  # unset limits cost nothing: no layer, no Redis call

@@ -10,7 +10,7 @@ against itself first. `response_model` keeps the OpenAPI schema.
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 
 from kvapi.api.deps import Writer, check_value_size
@@ -21,8 +21,25 @@ from kvapi.store import Store
 EXAMPLE_KEY = "example_key"
 
 
+NOT_FOUND_BODY = orjson.dumps({"detail": "Key not found"})
+
+
 def message(text: str) -> Response:
     return Response(orjson.dumps({"message": text}), media_type="application/json")
+
+
+async def example_value(store: Store) -> Response:
+    """GET /'s answer, for the route below and the fast path (kvapi.api.legacy_fast)."""
+    value = await store.get_value(EXAMPLE_KEY)
+    if value is None:
+        return Response(NOT_FOUND_BODY, status.HTTP_404_NOT_FOUND, media_type="application/json")
+    return message(value)
+
+
+async def written(store: Store, key: str, value: str) -> Response:
+    """POST /write's answer once the input is valid, for the route below and the fast path."""
+    await store.put(key, value)
+    return message(f"Key '{key}' set to '{value}'")
 
 
 router = APIRouter(tags=["legacy"])
@@ -35,11 +52,7 @@ router = APIRouter(tags=["legacy"])
     responses={**ERRORS, 404: {"model": ErrorBody, "description": "example_key is not set"}},
 )
 async def read_example(request: Request) -> Response:
-    store: Store = request.app.state.store
-    value = await store.get_value(EXAMPLE_KEY)
-    if value is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Key not found")
-    return message(value)
+    return await example_value(request.app.state.store)
 
 
 @router.post(
@@ -51,7 +64,5 @@ async def read_example(request: Request) -> Response:
 )
 async def write(key: Key, value: Annotated[Value, Query()], request: Request) -> Response:
     settings: Settings = request.app.state.settings
-    store: Store = request.app.state.store
     check_value_size(value, settings)
-    await store.put(key, value)
-    return message(f"Key '{key}' set to '{value}'")
+    return await written(request.app.state.store, key, value)
