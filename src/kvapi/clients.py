@@ -7,6 +7,7 @@ import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kvapi.auth import bearer_token, token_matches
 from kvapi.store import Store, StoreUnavailable
 
 log = logging.getLogger("kvapi.clients")
@@ -19,17 +20,21 @@ def token_identity(token: str) -> str:
     return "token:" + hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
+IDENTITY_KEY = "kvapi.client_identity"  # kept in the scope: statistics and rate limits both ask
+
+
 def client_identity(scope: Scope, write_tokens: tuple[str, ...]) -> str:
     """The token identity when the request carries a configured token, else the client IP."""
-    if write_tokens:
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                token = token.strip()
-                if scheme.lower() == "bearer" and token in write_tokens:
-                    return token_identity(token)
-    client = scope.get("client")
-    return "ip:" + (client[0] if client else "unknown")
+    identity: str | None = scope.get(IDENTITY_KEY)
+    if identity is None:
+        token = bearer_token(scope) if write_tokens else None
+        if token is not None and token_matches(token, write_tokens):
+            identity = token_identity(token)
+        else:
+            client = scope.get("client")
+            identity = "ip:" + (client[0] if client else "unknown")
+        scope[IDENTITY_KEY] = identity
+    return identity
 
 
 class ActiveClientsMiddleware:

@@ -19,3 +19,22 @@ def test_unknown_tokens_and_anonymous_callers_are_their_ip() -> None:
     )
     assert client_identity(scope([]), ()) == "ip:10.0.0.7"
     assert client_identity({"type": "http", "headers": []}, ()) == "ip:unknown"
+
+
+def test_only_a_bearer_scheme_names_a_token() -> None:
+    from kvapi.auth import bearer_token
+
+    assert bearer_token(scope([(b"authorization", b"bearer  s3cret ")])) == "s3cret"
+    assert bearer_token(scope([(b"authorization", b"Basic s3cret")])) is None
+    assert bearer_token(scope([(b"authorization", b"Bearer ")])) is None
+    assert bearer_token(scope([])) is None
+    assert (
+        client_identity(scope([(b"authorization", b"Basic s3cret")]), ("s3cret",)) == "ip:10.0.0.7"
+    )
+
+
+def test_the_identity_is_worked_out_once_per_request() -> None:
+    request = scope([(b"authorization", b"Bearer s3cret")])
+    first = client_identity(request, ("s3cret",))
+    request["headers"] = []  # a second asker (the rate limiter) gets the same answer
+    assert client_identity(request, ("s3cret",)) == first == token_identity("s3cret")

@@ -1,10 +1,10 @@
 """Dependencies shared by the routers: the store, write authorization, value size."""
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
+from kvapi.auth import bearer_token, token_matches
 from kvapi.settings import Settings
 from kvapi.store import Store
 
@@ -25,24 +25,11 @@ StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
-
-
-def token_matches(token: str, tokens: tuple[str, ...]) -> bool:
-    """Constant-time against every configured token, whichever matches."""
-    matched = False
-    for candidate in tokens:
-        matched |= hmac.compare_digest(token.encode(), candidate.encode())
-    return matched
-
-
 async def require_writer(request: Request) -> None:
     settings: Settings = request.app.state.settings  # not a sub-dependency: one less to solve
     if not settings.write_tokens:
         return
-    token = bearer_token(request)
+    token = bearer_token(request.scope)
     if token is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

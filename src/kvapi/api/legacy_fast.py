@@ -14,10 +14,10 @@ from urllib.parse import parse_qsl
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kvapi.api.deps import token_matches
 from kvapi.api.errors import unavailable
 from kvapi.api.legacy import example_value, written
 from kvapi.api.schemas import check_key, check_utf8
+from kvapi.auth import bearer_token, token_matches
 from kvapi.settings import Settings
 from kvapi.store import Store, StoreUnavailable
 
@@ -70,8 +70,5 @@ class LegacyFastPath:
         tokens = self.settings.write_tokens
         if not tokens:
             return True
-        for name, header in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, token = header.decode("latin-1").partition(" ")
-                return scheme.lower() == "bearer" and token_matches(token.strip(), tokens)
-        return False
+        token = bearer_token(scope)
+        return token is not None and token_matches(token, tokens)

@@ -1,0 +1,26 @@
+"""Bearer tokens: read from the raw ASGI scope, compared in constant time.
+
+One place for both, so the write check, the client identity and the legacy fast path cannot
+disagree about what a token is, and none of them compares a token with `==`.
+"""
+
+import hmac
+
+from starlette.types import Scope
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The token of the first Authorization header when its scheme is Bearer."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return (token.strip() or None) if scheme.lower() == "bearer" else None
+    return None
+
+
+def token_matches(token: str, tokens: tuple[str, ...]) -> bool:
+    """Constant-time against every configured token, whichever matches."""
+    matched = False
+    for candidate in tokens:
+        matched |= hmac.compare_digest(token.encode(), candidate.encode())
+    return matched
