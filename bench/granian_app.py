@@ -1,5 +1,6 @@
 """kvapi for granian, for the server-model comparison (docs/adr/0060): per worker, what
-`kvapi serve` prepares under gunicorn: JSON logging and multiprocess metrics files."""
+`kvapi serve` prepares under gunicorn: JSON logging, multiprocess metrics files and the
+garbage collector's tuning."""
 
 import os
 import tempfile
@@ -8,6 +9,7 @@ from fastapi import FastAPI
 
 from kvapi.app import create_app
 from kvapi.observability.logging import configure_logging
+from kvapi.server import tune_gc
 from kvapi.settings import Settings
 
 
@@ -15,4 +17,6 @@ def create() -> FastAPI:
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="kvapi-metrics-"))
     settings = Settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_gc()
+    return app

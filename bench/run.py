@@ -126,7 +126,7 @@ def measure_all(args: argparse.Namespace, redis_url: str, log_dir: Path) -> repo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=5, help="per measured run")
     parser.add_argument("--warmup", type=int, default=2, help="per server, unmeasured")
     parser.add_argument("--connections", type=int, default=200)

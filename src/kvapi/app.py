@@ -79,6 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="A key-value HTTP API on Redis",
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry instrumentation stays off: the service's telemetry is
+        # its own (observability/), and the check for a configured provider ran per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.metrics = metrics

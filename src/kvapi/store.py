@@ -76,18 +76,28 @@ class Store:
         self._metrics = metrics
         # A blocking pool makes a burst of callers wait for a free connection instead of
         # failing with "Too many connections"; one retry covers a connection that died while
-        # idle (Redis restarted), and timeouts are not retried so a 503 stays fast.
+        # idle (Redis restarted), and timeouts are not retried so a 503 stays fast. Reads and
+        # writes get no socket timeout of their own (redis-py's default is 5 s): every call
+        # is bounded as a whole in _call (and in the rate limiter), so Redis is called only
+        # through those; a cancelled read or write makes redis-py drop the connection; and
+        # redis-py's per-command timers (a task per write) and periodic health-check PINGs
+        # (the retry already covers a dead idle connection) cost a tenth of a request's CPU
+        # (docs/PERFORMANCE.md, docs/adr/0061).
         self._pool = BlockingConnectionPool.from_url(
             url,
             max_connections=settings.redis_pool_size,
             timeout=settings.redis_timeout_s,
-            socket_timeout=settings.redis_timeout_s,
+            socket_timeout=None,
             socket_connect_timeout=settings.redis_timeout_s,
             retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
             decode_responses=True,
-            health_check_interval=30,
         )
         self.redis = Redis(connection_pool=self._pool)
+        # The pool hands a released connection to whichever caller asks first, so when more
+        # calls wait than it has connections, one call can lose the race again and again (a
+        # p99 of 0.3 to 1.2 s at 200 connections, docs/PERFORMANCE.md). Calls queue here
+        # first come, first served instead, and the pool rarely has anyone to make wait.
+        self._gate = asyncio.Semaphore(settings.redis_pool_size)
         self._put = self.redis.register_script(PUT_SCRIPT)
 
     async def close(self) -> None:
@@ -97,7 +107,7 @@ class Store:
     async def _call(self, command: str, operation: Callable[[], Awaitable[Any]]) -> Any:
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self._timeout), self._gate:
                 result = await operation()
         except (RedisError, OSError, TimeoutError) as error:
             kind = error_kind(error)

@@ -86,3 +86,10 @@ def test_embedded_redis_serves_and_stops_with_the_service() -> None:
         assert server.stop(signal.SIGINT) == 0
     leftovers = subprocess.run(["pgrep", "-f", f"valkey-server.*{port}"], capture_output=True)
     assert leftovers.stdout == b"", "the embedded server outlived the service"
+
+
+def test_each_worker_freezes_its_loaded_heap(served: tuple[KvapiProcess, str]) -> None:
+    server, _ = served
+    tuned = [r for r in server.log_records() if r["event"] == "garbage collector tuned"]
+    assert len({r["pid"] for r in tuned}) == 2
+    assert all(r["frozen_objects"] > 10_000 for r in tuned)

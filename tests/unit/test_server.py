@@ -1,11 +1,13 @@
 """`kvapi serve` helpers that need no running server."""
 
+import gc
+import logging
 import sys
 from pathlib import Path
 
 import pytest
 
-from kvapi.server import embedded_redis, healthcheck, main
+from kvapi.server import GC_YOUNG_THRESHOLD, embedded_redis, healthcheck, main, tune_gc
 from kvapi.settings import Settings
 from tests.support.net import free_port
 
@@ -27,3 +29,18 @@ def test_healthcheck_fails_when_nothing_listens() -> None:
 def test_cli_requires_a_command() -> None:
     with pytest.raises(SystemExit):
         main([])
+
+
+def test_tune_gc_freezes_the_loaded_heap_and_raises_the_young_threshold(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="kvapi.server")
+    threshold = gc.get_threshold()
+    try:
+        tune_gc()
+        assert gc.get_freeze_count() > 10_000  # pytest, FastAPI, pydantic... are loaded here
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *threshold[1:])
+        assert "garbage collector tuned" in caplog.text
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -13,7 +13,6 @@ several workers sharing one pipe never interleave mid-line. The level is still t
 import asyncio
 import atexit
 import logging
-import os
 import select
 import sys
 import time
@@ -22,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from kvapi.observability.logging import JsonFormatter, rfc3339
+from kvapi.observability.logging import JsonFormatter, current_pid, rfc3339
 
 FLUSH_EVERY_S = 0.1
 CHUNK_BYTES = select.PIPE_BUF
@@ -52,7 +51,7 @@ class AccessLog:
             "request_id": request_id,
             "trace_id": trace_id,
             "span_id": span_id,
-            "pid": os.getpid(),
+            "pid": current_pid(),
             **fields,
         }
         line = orjson.dumps(doc, default=str, option=orjson.OPT_APPEND_NEWLINE)

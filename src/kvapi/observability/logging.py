@@ -29,6 +29,15 @@ def utc_second(second: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
+@functools.cache
+def current_pid() -> int:
+    """os.getpid() is a system call per log line; the answer changes only in a forked child."""
+    return os.getpid()
+
+
+os.register_at_fork(after_in_child=current_pid.cache_clear)
+
+
 def rfc3339(epoch: float) -> str:
     millis = int(epoch * 1000) % 1000
     return utc_second(int(epoch)) + f".{millis:03d}Z"
@@ -49,7 +58,7 @@ class JsonFormatter(logging.Formatter):
             "request_id": request_id_var.get(),
             "trace_id": trace_id,
             "span_id": span_id,
-            "pid": os.getpid(),
+            "pid": current_pid(),
         }
         fields = getattr(record, "fields", None)
         if fields:
