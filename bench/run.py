@@ -93,14 +93,16 @@ def measure_all(args: argparse.Namespace, redis_url: str, log_dir: Path) -> repo
                 for name in args.variants
             ]
             for server in servers:  # connections, pools and caches warm before measuring
-                run_wrk(server.url, "get_root", args.warmup, args.connections, client_cpus, wrk_env)
+                run_wrk(
+                    server.base_url, "get_root", args.warmup, args.connections, client_cpus, wrk_env
+                )
             for round_number in range(1, args.rounds + 1):
                 for workload in args.workloads:
                     for server in servers:
                         seed(redis_url)
                         cpu_before = cpu_seconds(server.process.pid)
                         m = run_wrk(
-                            server.url, workload, args.seconds, args.connections,
+                            server.base_url, workload, args.seconds, args.connections,
                             client_cpus, wrk_env,
                         )  # fmt: skip
                         cpu = cpu_seconds(server.process.pid) - cpu_before

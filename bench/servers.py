@@ -2,13 +2,12 @@
 
 import contextlib
 import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.net import free_port
-from tests.support.processes import http_ok, supervised
+from tests.support.processes import KvapiProcess, http_ok, supervised
 
 from bench.variants import Variant
 
@@ -31,15 +30,8 @@ def clean_environment() -> dict[str, str]:
 
 
 @dataclass
-class RunningServer:
+class RunningServer(KvapiProcess):
     variant: Variant
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
 
 @contextlib.contextmanager
@@ -54,4 +46,4 @@ def running(
     with supervised(
         variant.name, command, log_path, ready, env=environment, start_timeout=60
     ) as process:
-        yield RunningServer(variant, process, port, log_path)
+        yield RunningServer(process, port, log_path, variant)

@@ -1,12 +1,15 @@
 """Bearer tokens: read from the raw ASGI scope, compared in constant time.
 
 One place for both, so the write check, the client identity and the legacy fast path cannot
-disagree about what a token is, and none of them compares a token with `==`.
+disagree about what a token is, and none of them compares a token with `==`. The answer is
+kept in the scope: a write passes all three, and each used to parse and compare again.
 """
 
 import hmac
 
 from starlette.types import Scope
+
+VERIFIED_KEY = "kvapi.verified_token"
 
 
 def bearer_token(scope: Scope) -> str | None:
@@ -24,3 +27,12 @@ def token_matches(token: str, tokens: tuple[str, ...]) -> bool:
     for candidate in tokens:
         matched |= hmac.compare_digest(token.encode(), candidate.encode())
     return matched
+
+
+def verified_token(scope: Scope, tokens: tuple[str, ...]) -> str | None:
+    """The request's bearer token when it is one of `tokens`, else None; once per request."""
+    if VERIFIED_KEY not in scope:
+        token = bearer_token(scope) if tokens else None
+        scope[VERIFIED_KEY] = token if token and token_matches(token, tokens) else None
+    verified: str | None = scope[VERIFIED_KEY]
+    return verified

@@ -26,8 +26,8 @@ def test_yardstick_apps_answer_the_legacy_contract(
     client = redis.Redis.from_url(private_redis.url, decode_responses=True)
     client.set("example_key", "hello")
     with running(variant, 1, private_redis.url, None, tmp_path) as server:
-        assert httpx.get(server.url + "/").json() == {"message": "hello"}
-        written = httpx.post(server.url + "/write/fruit", params={"value": "apple pie"})
+        assert httpx.get(server.base_url + "/").json() == {"message": "hello"}
+        written = httpx.post(server.base_url + "/write/fruit", params={"value": "apple pie"})
         assert written.status_code == 200
         assert written.json() == {"message": "Key 'fruit' set to 'apple pie'"}
     assert client.get("fruit") == "apple pie"

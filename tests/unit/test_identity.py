@@ -38,3 +38,16 @@ def test_the_identity_is_worked_out_once_per_request() -> None:
     first = client_identity(request, ("s3cret",))
     request["headers"] = []  # a second asker (the rate limiter) gets the same answer
     assert client_identity(request, ("s3cret",)) == first == token_identity("s3cret")
+
+
+def test_the_token_check_is_made_once_per_request_for_every_asker() -> None:
+    from kvapi.auth import verified_token
+
+    request = scope([(b"authorization", b"Bearer s3cret")])
+    assert verified_token(request, ("s3cret",)) == "s3cret"
+    request["headers"] = []  # the write check and the identity reuse the first answer
+    assert verified_token(request, ("s3cret",)) == "s3cret"
+    assert client_identity(request, ("s3cret",)) == token_identity("s3cret")
+    refused = scope([(b"authorization", b"Bearer guess")])
+    assert verified_token(refused, ("s3cret",)) is None
+    assert verified_token(scope([(b"authorization", b"Bearer s3cret")]), ()) is None

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kvapi.api.errors import unavailable
 from kvapi.api.legacy import example_value, written
 from kvapi.api.schemas import check_key, check_utf8
-from kvapi.auth import bearer_token, token_matches
+from kvapi.auth import verified_token
 from kvapi.settings import Settings
 from kvapi.store import Store, StoreUnavailable
 
@@ -68,7 +68,4 @@ class LegacyFastPath:
 
     def authorized(self, scope: Scope) -> bool:
         tokens = self.settings.write_tokens
-        if not tokens:
-            return True
-        token = bearer_token(scope)
-        return token is not None and token_matches(token, tokens)
+        return not tokens or verified_token(scope, tokens) is not None
