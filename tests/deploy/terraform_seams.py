@@ -322,3 +322,53 @@ def pod_identity_problems(
         if role.path.parent.name != "identities" or role.labels[1] not in {"workload", "ci"}:
             problems.append(f"{role.where}: an IAM role outside the Pod Identity and CI sets")
     return problems
+
+
+# --- what deploy/gitops installs -------------------------------------------------------------
+
+# The chart versions whose controller needs exactly the committed policy: upstream's
+# iam_policy.json is byte-identical from v2.13.0 to v2.17.1 (charts 1.13.0 to 1.17.1).
+LOAD_BALANCER_CONTROLLER_CHARTS = ((1, 13, 0), (1, 17, 1))
+
+
+def chart_pins(root: Path) -> list[tuple[str, str, str]]:
+    """(file, chart, version) of every chart that deploy/gitops pins, wherever in a document
+    a mapping names a `chart` with a `targetRevision` (Argo CD) or `version` (Helm values)."""
+    pins = []
+    for path in sorted((root / "deploy" / "gitops").rglob("*.y*ml")):
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            for node in _mappings(document):
+                version = node.get("targetRevision", node.get("version"))
+                if isinstance(node.get("chart"), str) and version is not None:
+                    pins.append((str(path.relative_to(root)), node["chart"], str(version)))
+    return pins
+
+
+def _mappings(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for inner in node.values():
+            yield from _mappings(inner)
+    elif isinstance(node, list):
+        for inner in node:
+            yield from _mappings(inner)
+
+
+def gitops_addon_problems(root: Path) -> Problems:
+    """The AWS Load Balancer Controller that Argo CD installs is a version whose IAM policy is
+    the one committed; metrics-server, an EKS add-on here, is not installed a second time."""
+    low, high = LOAD_BALANCER_CONTROLLER_CHARTS
+    problems = []
+    for where, chart, version in chart_pins(root):
+        if chart == "aws-load-balancer-controller":
+            parsed = tuple(int(p) for p in re.findall(r"\d+", version)[:3])
+            if not low <= parsed <= high:
+                problems.append(
+                    f"{where}: aws-load-balancer-controller chart {version} is outside "
+                    f"{low}..{high}, whose IAM policy modules/identities commits"
+                )
+        if chart == "metrics-server":
+            problems.append(f"{where}: metrics-server is an EKS add-on (modules/cluster)")
+    if "metrics-server" not in module_call("eks", modules(root) / "cluster").get("addons", {}):
+        problems.append("modules/cluster no longer installs metrics-server: deploy/gitops must")
+    return problems

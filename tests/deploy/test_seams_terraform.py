@@ -7,7 +7,9 @@ to be rejected on a copy of the tree with that seam broken (tests/deploy/terrafo
 - every environment's apply environment is the GitHub environment its apply job runs in;
 - no ARN hardcodes the `aws` partition;
 - every service account that calls AWS (the AWS Load Balancer Controller among them) has a Pod
-  Identity association, and no Pod Identity role lacks a caller.
+  Identity association, and no Pod Identity role lacks a caller;
+- the AWS Load Balancer Controller deploy/gitops pins has the IAM policy Terraform commits, and
+  metrics-server (an EKS add-on) is not installed twice.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ CHECKS: list[Check] = [
     seams.apply_environment_problems,
     seams.partition_problems,
     seams.pod_identity_problems,
+    seams.gitops_addon_problems,
 ]
 
 
@@ -39,8 +42,9 @@ def test_the_real_tree_holds_together(check: Check) -> None:
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     """A copy of deploy/terraform and .github/workflows (symlinks kept) to break."""
-    for part in ("deploy/terraform", ".github/workflows"):
-        shutil.copytree(REPO / part, tmp_path / part, symlinks=True)
+    for part in ("deploy/terraform", ".github/workflows", "deploy/gitops"):
+        if (REPO / part).exists():
+            shutil.copytree(REPO / part, tmp_path / part, symlinks=True)
     return tmp_path
 
 
@@ -199,3 +203,40 @@ def test_an_iam_role_outside_the_known_sets_is_rejected(tree: Path) -> None:
     assert any(
         "outside the Pod Identity and CI sets" in p for p in seams.pod_identity_problems(tree)
     )
+
+
+# --- what deploy/gitops installs -------------------------------------------------------------
+
+CONTROLLER_APP = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {{name: aws-load-balancer-controller, namespace: argocd}}
+spec:
+  source:
+    repoURL: https://aws.github.io/eks-charts
+    chart: {chart}
+    targetRevision: {version}
+"""
+
+
+def gitops_app(tree: Path, chart: str, version: str) -> None:
+    path = tree / "deploy/gitops/environments/prod/broken-seam.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(CONTROLLER_APP.format(chart=chart, version=version), encoding="utf-8")
+
+
+def test_a_load_balancer_controller_of_the_committed_policy_is_accepted(tree: Path) -> None:
+    gitops_app(tree, "aws-load-balancer-controller", "1.13.4")
+    assert seams.gitops_addon_problems(tree) == []
+
+
+def test_a_load_balancer_controller_newer_than_its_policy_is_rejected(tree: Path) -> None:
+    gitops_app(tree, "aws-load-balancer-controller", "1.18.0")
+    [problem] = seams.gitops_addon_problems(tree)
+    assert "chart 1.18.0 is outside" in problem
+
+
+def test_metrics_server_installed_twice_is_rejected(tree: Path) -> None:
+    gitops_app(tree, "metrics-server", "3.13.0")
+    [problem] = seams.gitops_addon_problems(tree)
+    assert "metrics-server is an EKS add-on" in problem
