@@ -37,7 +37,11 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.path.relative_to(TERRAFORM)}: {self.kind} {'.'.join(self.labels)}"
+        # Relative to the real tree, or the full path for a copy (tests' broken seams).
+        place = (
+            self.path.relative_to(TERRAFORM) if self.path.is_relative_to(TERRAFORM) else self.path
+        )
+        return f"{place}: {self.kind} {'.'.join(self.labels)}"
 
 
 def tf_files() -> list[Path]:

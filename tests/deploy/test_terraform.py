@@ -6,14 +6,13 @@ reach; the GitHub workflow runs them. What is checked here runs without it.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.deploy.k8s_support import api_group, built, is_custom_resource
 from tests.deploy.terraform_docs import readme_with_tables
 from tests.deploy.terraform_fmt import unformatted
 from tests.deploy.terraform_support import (
@@ -58,30 +57,59 @@ def test_every_file_parses(path: Path) -> None:
     assert isinstance(parse(path), dict)
 
 
+GITOPS = TERRAFORM / "gitops"
+ROOTS = [
+    BOOTSTRAP,
+    *(environment_dir(env) for env in ENVIRONMENTS),
+    *(GITOPS / env for env in ENVIRONMENTS),
+]
+
+
 # --- versions ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("directory", module_dirs(), ids=lambda d: str(d.relative_to(TERRAFORM)))
-def test_versions_are_pinned_pessimistically(directory: Path) -> None:
-    settings = terraform_settings(directory)
-    versions = [s for s in settings if "required_version" in s]
-    assert len(versions) == 1, f"{directory}: one terraform block with required_version"
-    assert versions[0]["required_version"].startswith("~> 1.")
-    providers = {
+EXACT = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+def required_providers(directory: Path) -> dict[str, Body]:
+    settings = [s for s in terraform_settings(directory) if "required_version" in s]
+    assert len(settings) == 1, f"{directory}: one terraform block with required_version"
+    assert settings[0]["required_version"].startswith("~> 1.")
+    return {
         name: spec
-        for block in versions[0]["required_providers"]
+        for block in settings[0]["required_providers"]
         for name, spec in block.items()
         if name != "__is_block__"
     }
-    assert "aws" in providers
+
+
+@pytest.mark.parametrize("directory", module_dirs(), ids=lambda d: str(d.relative_to(TERRAFORM)))
+def test_roots_pin_providers_exactly_and_modules_by_range(directory: Path) -> None:
+    # Roots pin every provider build exactly (no lock file is committed: docs/terraform.md);
+    # modules state the range they work with, which the roots' pins must satisfy.
+    providers = required_providers(directory)
+    assert {"aws"} & set(providers) or {"helm"} & set(providers), directory
     for name, spec in providers.items():
-        assert spec["version"].startswith("~> "), f"{directory}: provider {name} {spec}"
+        if directory in ROOTS:
+            assert EXACT.match(spec["version"]), f"{directory}: pin provider {name} exactly: {spec}"
+        else:
+            assert spec["version"].startswith("~> "), f"{directory}: provider {name} {spec}"
     for call in blocks("module", directory):
         source = call.body["source"]
         if source.startswith("../"):
             assert "version" not in call.body, call.where
         else:
-            assert call.body["version"].startswith("~> "), f"{call.where}: pin {source}"
+            assert EXACT.match(call.body["version"]), f"{call.where}: pin {source} exactly"
+
+
+def test_every_root_pins_the_providers_its_modules_pull_in() -> None:
+    # terraform-aws-modules/eks 21.19.0 requires tls, time, cloudinit and null besides aws: an
+    # environment that leaves them out would take whatever version is newest at init.
+    wanted = {"aws", "random", "tls", "time", "cloudinit", "null"}
+    for env in ENVIRONMENTS:
+        assert set(required_providers(environment_dir(env))) == wanted, env
+    pins = {root: required_providers(root)["aws"]["version"] for root in ROOTS}
+    assert len(set(pins.values())) == 1, f"one aws provider version everywhere: {pins}"
 
 
 def test_environments_use_the_kubernetes_version_of_the_design() -> None:
@@ -111,6 +139,15 @@ def test_state_backend_is_s3_with_native_locking(env: str) -> None:
     assert s3["key"] == locals_of(environment_dir(env))["state_key"], "CI roles get the real key"
 
 
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_gitops_roots_keep_their_own_state_and_read_the_environments(env: str) -> None:
+    [backend] = [b for s in terraform_settings(GITOPS / env) for b in s.get("backend", [])]
+    assert backend["s3"]["key"] == f"kvapi/{env}/gitops.tfstate"
+    assert backend["s3"]["use_lockfile"] is True and backend["s3"]["encrypt"] is True
+    assert locals_of(GITOPS / env)["environment_state_key"] == f"kvapi/{env}/terraform.tfstate"
+    assert locals_of(GITOPS / env)["environment_name"] == env
+
+
 def test_state_bucket_alias_is_the_one_the_backends_name() -> None:
     alias = module_call("state_key", BOOTSTRAP)["alias"]
     for env in ENVIRONMENTS:
@@ -123,11 +160,7 @@ def test_state_bucket_alias_is_the_one_the_backends_name() -> None:
 # --- tags ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "directory",
-    [*(environment_dir(env) for env in ENVIRONMENTS), BOOTSTRAP],
-    ids=lambda d: d.name,
-)
+@pytest.mark.parametrize("directory", ROOTS, ids=lambda d: str(d.relative_to(TERRAFORM)))
 def test_every_aws_provider_tags_everything(directory: Path) -> None:
     providers = [b for b in blocks("provider", directory) if b.labels == ("aws",)]
     assert providers, f"{directory}: no aws provider"
@@ -277,9 +310,68 @@ def test_cluster_uses_access_entries_and_pod_identity() -> None:
     eks = module_call("eks", MODULES / "cluster")
     assert eks["authentication_mode"] == "API"
     assert eks["enable_irsa"] is False
-    assert set(eks["addons"]) == {"coredns", "kube-proxy", "vpc-cni", "eks-pod-identity-agent"}
-    assert all(g["ami_type"].startswith("AL2023_") for g in eks["eks_managed_node_groups"].values())
+    # The EKS add-ons; every other add-on is an Argo CD Application (ADR 0110).
+    assert set(eks["addons"]) == {
+        "coredns",
+        "kube-proxy",
+        "vpc-cni",
+        "eks-pod-identity-agent",
+        "metrics-server",
+    }
+    assert eks["addons"]["eks-pod-identity-agent"]["before_compute"] is True
     assert set(eks["enabled_log_types"]) >= {"api", "audit", "authenticator"}
+
+
+# --- node architecture -----------------------------------------------------------------------
+
+
+def instance_type_rule() -> tuple[re.Pattern[str], str]:
+    variable = next(
+        b.body
+        for b in blocks("variable", MODULES / "cluster")
+        if b.labels == ("node_instance_types",)
+    )
+    [rule] = [v for v in variable["validation"] if "node_architecture" in v["condition"]]
+    found = re.search(r'regex\("(.+?)", type\)', rule["condition"])
+    assert found, rule["condition"]
+    return re.compile(found[1].encode().decode("unicode_escape")), rule["condition"]
+
+
+def test_node_architecture_picks_the_ami_and_its_instance_types() -> None:
+    ami_types = locals_of(MODULES / "cluster")["ami_types"]
+    assert ami_types == {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
+    [group] = module_call("eks", MODULES / "cluster")["eks_managed_node_groups"].values()
+    assert group["ami_type"] == "${local.ami_types[var.node_architecture]}"
+    graviton, condition = instance_type_rule()
+    assert '== (var.node_architecture == "arm64")' in condition
+    for arm in (
+        "t4g.large",
+        "m7g.large",
+        "c7gn.xlarge",
+        "r8gd.2xlarge",
+        "im4gn.large",
+        "g5g.xlarge",
+    ):
+        assert graviton.search(arm), arm
+    for x86 in (
+        "t3.large",
+        "m7i.large",
+        "m7i-flex.large",
+        "g5.xlarge",
+        "c6in.large",
+        "inf2.xlarge",
+    ):
+        assert not graviton.search(x86), x86
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_each_environment_names_an_architecture_its_instance_types_match(env: str) -> None:
+    graviton, _ = instance_type_rule()
+    nodes = sizing(env)["nodes"]
+    for instance_type in nodes["instance_types"]:
+        assert bool(graviton.search(instance_type)) == (nodes["architecture"] == "arm64"), env
+    # dev runs the arm64 image CD builds; staging and prod stay x86_64 (docs/terraform.md).
+    assert nodes["architecture"] == ("arm64" if env == "dev" else "x86_64")
 
 
 # --- availability and protection per environment ---------------------------------------------
@@ -402,12 +494,10 @@ def test_checkov_reports_no_failed_check() -> None:
     assert int(summary[1]) > 100, "checkov scanned the resources, not an empty tree"
 
 
-# --- the CD deploy role ----------------------------------------------------------------------
+# --- the CI roles ----------------------------------------------------------------------------
+# Every role a workflow assumes exists and trusts that job: tests/deploy/test_seams_terraform.py.
 
 IDENTITIES = MODULES / "identities"
-CD_WORKFLOW = REPO / ".github" / "workflows" / "cd.yml"
-DEPLOY_ACTION = "$/.github/actions/deploy"
-DEPLOY_SUBJECT = "repo:${var.github_repository}:environment:${var.github_environment}"
 
 
 def identities_data(name: str) -> Body:
@@ -422,125 +512,157 @@ def identities_resources(kind: str) -> list[Block]:
     return [b for b in blocks("resource", IDENTITIES) if b.labels[0] == kind]
 
 
-def cd_deploy_jobs() -> dict[str, tuple[str, dict]]:
-    """cd.yml's jobs that run the deploy action: overlay name -> (GitHub environment, inputs)."""
-    jobs = yaml.safe_load(CD_WORKFLOW.read_text(encoding="utf-8"))["jobs"]
-    found = {}
-    for job in jobs.values():
-        for step in job.get("steps", []):
-            if step.get("uses") == DEPLOY_ACTION:
-                overlay = Path(step["with"]["overlay"]).name
-                found[overlay] = (job["environment"]["name"], step["with"])
-    assert found, "cd.yml deploys through the deploy action"
-    return found
-
-
-def test_deploy_role_trusts_only_its_github_environment() -> None:
+def test_ci_roles_trust_exact_subjects_of_this_repository_only() -> None:
     subjects = locals_of(IDENTITIES)["github_subjects"]
-    assert subjects["deploy"] == DEPLOY_SUBJECT
-    assert len(set(subjects.values())) == len(subjects), "one role per token subject"
-    assert not any("*" in s for s in subjects.values()), "subjects are exact, never patterns"
-    roles = identities_resources("aws_iam_role")
-    ci = next(r.body for r in roles if r.labels[1] == "ci")
-    assert ci["for_each"] == "${local.github_subjects}"
-    assert ci["assume_role_policy"] == "${data.aws_iam_policy_document.github_trust[each.key].json}"
+    assert set(subjects) == {"plan", "apply"}, "no deploy role: CD never reaches the cluster"
+    assert subjects["apply"] == [
+        "repo:${var.github_repository}:environment:${var.github_apply_environment}"
+    ]
+    assert subjects["plan"] == [
+        "repo:${var.github_repository}:pull_request",
+        "repo:${var.github_repository}:environment:${var.github_drift_environment}",
+    ]
+    assert not any("*" in s for trusted in subjects.values() for s in trusted)
     trust = identities_data("github_trust")
     assert trust["for_each"] == "${local.github_subjects}"
     [statement] = trust["statement"]
     assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
     conditions = {c["variable"]: c for c in statement["condition"]}
-    sub = conditions["token.actions.githubusercontent.com:sub"]
     aud = conditions["token.actions.githubusercontent.com:aud"]
-    assert (sub["test"], sub["values"]) == ("StringEquals", ["${each.value}"])
     assert (aud["test"], aud["values"]) == ("StringEquals", ["sts.amazonaws.com"])
 
 
-def test_github_environment_input_refuses_patterns_and_separators() -> None:
-    variable = next(
-        b.body for b in blocks("variable", IDENTITIES) if b.labels == ("github_environment",)
-    )
-    condition = variable["validation"][0]["condition"]
-    found = re.search(r'regex\("(.+)", var\.github_environment\)', condition)
-    assert found, condition
-    pattern = re.compile(found[1].encode().decode("unicode_escape"))
-    assert all(pattern.search(name) for name in ("dev", "staging", "production", "eu-west.1"))
-    assert not any(pattern.search(name) for name in ("", "prod*", "*", "prod:x", "a b"))
+def test_github_environment_inputs_refuse_patterns_and_separators() -> None:
+    for name in ("github_apply_environment", "github_drift_environment"):
+        variable = next(b.body for b in blocks("variable", IDENTITIES) if b.labels == (name,))
+        condition = variable["validation"][0]["condition"]
+        found = re.search(rf'regex\("(.+)", var\.{name}\)', condition)
+        assert found, condition
+        pattern = re.compile(found[1].encode().decode("unicode_escape"))
+        assert all(pattern.search(n) for n in ("terraform-dev", "terraform-drift", "eu-west.1"))
+        assert not any(pattern.search(n) for n in ("", "prod*", "*", "prod:x", "a b")), name
 
 
-def test_environments_name_the_github_environments_cd_deploys_in() -> None:
-    named = {env: locals_of(environment_dir(env))["github_environment"] for env in ENVIRONMENTS}
-    assert named == {"dev": "dev", "staging": "staging", "prod": "production"}
-    for overlay, (github_environment, inputs) in cd_deploy_jobs().items():
-        assert named[overlay] == github_environment, f"cd.yml deploys {overlay} elsewhere"
-        assert inputs["aws-role-arn"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
-    shared = module_call("platform", environment_dir("prod"))
-    assert shared["github_environment"] == "${local.github_environment}"
-    identities = module_call("identities", MODULES / "platform")
-    assert identities["github_environment"] == "${var.github_environment}"
-
-
-def test_deploy_role_reaches_only_its_cluster_and_namespace() -> None:
-    [statement] = identities_data("deploy")["statement"]
-    assert statement["actions"] == ["eks:DescribeCluster"]
-    assert statement["resources"] == ["${local.cluster_arn}"]
-    assert statement.get("effect", "Allow") == "Allow"
-    # The state and read policies go to the Terraform roles only.
-    terraform_roles = locals_of(IDENTITIES)["terraform_roles"]
-    assert terraform_roles.endswith(' if role != "deploy"}}'), terraform_roles
+def test_no_ci_role_reaches_the_kubernetes_api() -> None:
+    # Argo CD pulls from git (ADR 0110): no access entry for any CI role; cluster admins only.
+    assert not identities_resources("aws_eks_access_entry")
+    assert not identities_resources("aws_eks_access_policy_association")
     for name in ("state", "read"):
         attached = next(
             r.body
             for r in identities_resources("aws_iam_role_policy")
             if r.labels[1] == f"ci_{name}"
         )
-        assert attached["for_each"] == "${local.terraform_roles}", name
-    deploy_policies = [
-        r.labels[1]
-        for r in identities_resources("aws_iam_role_policy")
-        if r.body["role"] == '${aws_iam_role.ci["deploy"].id}'
-    ]
-    assert deploy_policies == ["ci_deploy"]
-    # Kubernetes: the deploy role is the only CI principal with an access entry, namespace-scoped.
-    [entry] = identities_resources("aws_eks_access_entry")
-    assert entry.body["principal_arn"] == '${aws_iam_role.ci["deploy"].arn}'
-    assert entry.body["kubernetes_groups"] == ["${var.deploy_kubernetes_group}"]
-    [association] = identities_resources("aws_eks_access_policy_association")
-    assert association.body["policy_arn"].endswith(":cluster-access-policy/AmazonEKSEditPolicy")
-    scope = association.body["access_scope"][0]
-    assert (scope["type"], scope["namespaces"]) == ("namespace", ["${var.deploy_namespace}"])
+        assert attached["for_each"] == "${local.github_subjects}", name
+    [write] = [r for r in identities_resources("aws_iam_role_policy") if r.labels[1] == "ci_apply"]
+    assert write.body["role"] == '${aws_iam_role.ci["apply"].id}'
 
 
-def test_readme_rbac_grants_the_deploy_group_every_custom_kind_cd_applies() -> None:
-    # Access policies cannot grant custom resources: the README's Role must cover them all.
-    readme = (IDENTITIES / "README.md").read_text(encoding="utf-8")
-    snippet = re.search(r"```yaml\n(.*?)```", readme, re.DOTALL)
-    assert snippet, "modules/identities/README.md shows the Role and RoleBinding"
-    documents = {d["kind"]: d for d in yaml.safe_load_all(snippet[1]) if d}
-    variables = {b.labels[0]: b.body for b in blocks("variable", IDENTITIES)}
-    binding = documents["RoleBinding"]
-    assert binding["subjects"] == [
-        {
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "Group",
-            "name": variables["deploy_kubernetes_group"]["default"],
-        }
-    ]
-    assert binding["roleRef"]["name"] == documents["Role"]["metadata"]["name"]
-    namespace = variables["deploy_namespace"]["default"]
-    assert (
-        documents["Role"]["metadata"]["namespace"] == binding["metadata"]["namespace"] == namespace
-    )
-    allowed = {
-        (group, resource)
-        for rule in documents["Role"]["rules"]
-        if {"create", "patch", "get"} <= set(rule["verbs"])
-        for group in rule["apiGroups"]
-        for resource in rule["resources"]
+def test_environments_apply_in_their_terraform_github_environment() -> None:
+    named = {
+        env: locals_of(environment_dir(env))["github_apply_environment"] for env in ENVIRONMENTS
     }
-    for overlay in cd_deploy_jobs():
-        for obj in built(overlay):
-            if is_custom_resource(obj):
-                # The plural of every kind the overlays use is its lowercased name plus "s".
-                wanted = (api_group(obj), obj["kind"].lower() + "s")
-                assert wanted in allowed, f"{overlay}: {wanted} missing from the README's Role"
-                assert obj["metadata"]["namespace"] == namespace, obj["metadata"]
+    assert named == {env: f"terraform-{env}" for env in ENVIRONMENTS}
+    shared = module_call("platform", environment_dir("prod"))
+    assert shared["github_apply_environment"] == "${local.github_apply_environment}"
+    identities = module_call("identities", MODULES / "platform")
+    assert identities["github_apply_environment"] == "${var.github_apply_environment}"
+
+
+# --- the AWS Load Balancer Controller --------------------------------------------------------
+
+ALB_POLICY = IDENTITIES / "policies" / "aws-load-balancer-controller-v2.13.4.json"
+
+
+def test_load_balancer_controller_policy_is_upstreams_through_the_partition() -> None:
+    policy = json.loads(ALB_POLICY.read_text(encoding="utf-8"))
+    actions = {
+        action
+        for statement in policy["Statement"]
+        for action in (
+            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        )
+    }
+    # What the controller needs for an internet-facing ALB with TLS (prod's Ingress).
+    assert {
+        "elasticloadbalancing:CreateLoadBalancer",
+        "elasticloadbalancing:CreateTargetGroup",
+        "elasticloadbalancing:RegisterTargets",
+        "ec2:CreateSecurityGroup",
+        "acm:DescribeCertificate",
+    } <= actions
+    assert not any(a.endswith(":*") or a == "*" for a in actions), "no service-wide wildcard"
+    assert all(s["Effect"] == "Allow" for s in policy["Statement"])
+    workloads = locals_of(IDENTITIES)
+    assert ALB_POLICY.name in workloads["load_balancer_controller_policy"]
+    assert "data.aws_partition.current.partition" in workloads["load_balancer_controller_policy"]
+    assert workloads["workloads"]["load-balancer-controller"] == (
+        "${merge(var.load_balancer_controller, {policy = local.load_balancer_controller_policy})}"
+    )
+
+
+# --- Argo CD bootstrap -----------------------------------------------------------------------
+
+GITOPS_MODULE = MODULES / "gitops-bootstrap"
+ARGO_HELM = "https://argoproj.github.io/argo-helm"
+
+
+def helm_release(name: str) -> Body:
+    [release] = [
+        b.body for b in blocks("resource", GITOPS_MODULE) if b.labels == ("helm_release", name)
+    ]
+    return release
+
+
+def test_argo_cd_and_the_root_application_are_pinned_charts() -> None:
+    variables = {b.labels[0]: b.body for b in blocks("variable", GITOPS_MODULE)}
+    argo_cd, root = helm_release("argo_cd"), helm_release("root_app")
+    assert (argo_cd["chart"], argo_cd["version"]) == ("argo-cd", "${var.argo_cd_chart_version}")
+    assert (root["chart"], root["version"]) == ("argocd-apps", "${var.argocd_apps_chart_version}")
+    assert variables["argo_cd_chart_version"]["default"] == "9.7.1"
+    assert variables["argocd_apps_chart_version"]["default"] == "2.0.5"
+    for name in ("argo_cd_chart_version", "argocd_apps_chart_version"):
+        assert EXACT.match(variables[name]["default"])
+    local = locals_of(GITOPS_MODULE)
+    assert local["repository"] == ARGO_HELM and local["namespace"] == "argocd"
+    assert argo_cd["repository"] == root["repository"] == "${local.repository}"
+    assert argo_cd["namespace"] == root["namespace"] == "${local.namespace}"
+    assert root["depends_on"] == ["${helm_release.argo_cd}"]
+
+
+def test_the_root_application_follows_the_environments_gitops_folder_on_main() -> None:
+    local = locals_of(GITOPS_MODULE)
+    assert local["gitops_path"] == "deploy/gitops/environments/${var.environment}"
+    variables = {b.labels[0]: b.body for b in blocks("variable", GITOPS_MODULE)}
+    assert variables["target_revision"]["default"] == "main"
+    values = helm_release("root_app")["values"][0]
+    for piece in (
+        "repoURL = var.repository_url",
+        "targetRevision = var.target_revision",
+        "path = local.gitops_path",
+        "prune = true",
+        "selfHeal = true",
+    ):
+        assert piece in re.sub(r"\s+", " ", values), piece
+    for env in ENVIRONMENTS:
+        call = module_call("gitops_bootstrap", GITOPS / env)
+        assert call["environment"] == "${local.environment_name}"
+        assert call["repository_url"] == "https://github.com/${var.github_repository}.git"
+
+
+def test_gitops_roots_read_only_outputs_the_environments_have() -> None:
+    wanted = set(
+        re.findall(r"local\.environment\.(\w+)", (GITOPS / "_shared" / "main.tf").read_text())
+    )
+    outputs = {b.labels[0] for b in blocks("output", environment_dir("prod"))}
+    assert wanted and wanted <= outputs, sorted(wanted - outputs)
+
+
+def test_the_helm_provider_uses_the_v3_syntax_and_the_cluster_from_aws() -> None:
+    [helm] = [b.body for b in blocks("provider", GITOPS / "prod") if b.labels == ("helm",)]
+    kubernetes = helm["kubernetes"]
+    assert isinstance(kubernetes, dict), "helm provider v3: `kubernetes = { ... }`, an attribute"
+    assert kubernetes["host"] == "${data.aws_eks_cluster.this.endpoint}"
+    assert kubernetes["exec"]["command"] == "aws"
+    assert kubernetes["exec"]["args"][:2] == ["eks", "get-token"]
+    assert required_providers(GITOPS / "prod")["helm"]["version"] == "3.1.2"

@@ -1,10 +1,11 @@
+# A root: providers pinned exactly (docs/terraform.md, Versions).
 terraform {
   required_version = "~> 1.11"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.20"
+      version = "6.28.0"
     }
   }
 }

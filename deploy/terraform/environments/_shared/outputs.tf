@@ -1,3 +1,8 @@
+output "vpc_id" {
+  description = "VPC of the cluster (the AWS Load Balancer Controller's `vpcId`; its pods cannot ask IMDS)."
+  value       = module.platform.vpc_id
+}
+
 output "cluster_name" {
   description = "EKS cluster name (`aws eks update-kubeconfig --name <this>`)."
   value       = module.platform.cluster_name
@@ -43,17 +48,17 @@ output "loki_role_arn" {
   value       = module.platform.loki_role_arn
 }
 
+output "load_balancer_controller_role_arn" {
+  description = "Pod Identity role of the AWS Load Balancer Controller (kube-system/aws-load-balancer-controller)."
+  value       = module.platform.load_balancer_controller_role_arn
+}
+
 output "ci_plan_role_arn" {
-  description = "Role for GitHub Actions on pull requests (plan)."
+  description = "Role terraform.yml assumes to plan: pull requests and the nightly drift check."
   value       = module.platform.ci_plan_role_arn
 }
 
 output "ci_apply_role_arn" {
-  description = "Role for GitHub Actions on main (terraform apply)."
+  description = "Role terraform.yml's apply job assumes in the GitHub environment `terraform-<env>`."
   value       = module.platform.ci_apply_role_arn
-}
-
-output "ci_deploy_role_arn" {
-  description = "Role for the CD jobs in this environment's GitHub environment: set it as that environment's `AWS_DEPLOY_ROLE_ARN` variable."
-  value       = module.platform.ci_deploy_role_arn
 }

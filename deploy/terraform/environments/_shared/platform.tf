@@ -8,7 +8,7 @@ module "platform" {
   api_public_access_cidrs  = var.api_public_access_cidrs
   cluster_admin_role_arns  = var.cluster_admin_role_arns
   github_repository        = var.github_repository
-  github_environment       = local.github_environment
+  github_apply_environment = local.github_apply_environment
   github_oidc_provider_arn = var.github_oidc_provider_arn
   tags                     = local.tags
 

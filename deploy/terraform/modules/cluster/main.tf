@@ -1,7 +1,18 @@
+data "aws_partition" "current" {}
+
+locals {
+  # EKS managed node groups name the AMI by architecture; Graviton (arm64) runs the arm64 half
+  # of the multi-arch image CD publishes.
+  ami_types = {
+    x86_64 = "AL2023_x86_64_STANDARD"
+    arm64  = "AL2023_ARM_64_STANDARD"
+  }
+}
+
 module "eks" {
-  #checkov:skip=CKV_TF_1:A Terraform Registry module, pinned by a pessimistic version constraint as required; commit hashes apply to git sources.
+  #checkov:skip=CKV_TF_1:A Terraform Registry module, pinned to an exact release version; commit hashes apply to git sources, not to registry modules.
   source  = "terraform-aws-modules/eks/aws"
-  version = "~> 21.10"
+  version = "21.19.0"
 
   name                = var.name
   kubernetes_version  = var.kubernetes_version
@@ -27,7 +38,7 @@ module "eks" {
       principal_arn = arn
       policy_associations = {
         admin = {
-          policy_arn   = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+          policy_arn   = "arn:${data.aws_partition.current.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
           access_scope = { type = "cluster" }
         }
       }
@@ -43,18 +54,27 @@ module "eks" {
   cloudwatch_log_group_retention_in_days = var.log_retention_days
   cloudwatch_log_group_kms_key_id        = var.logs_kms_key_arn
 
-  # vpc-cni and the Pod Identity agent must be running before nodes join.
+  # vpc-cni and the Pod Identity agent must be running before nodes join. The VPC CNI enforces
+  # NetworkPolicies only with its network policy agent turned on (EKS User Guide, "Restrict Pod
+  # network traffic with Kubernetes network policies": configuration value
+  # `"enableNetworkPolicy": "true"`, a string); without it the overlays' policies are accepted
+  # and ignored. metrics-server is an EKS community add-on (catalog since 2025-03-31), so EKS
+  # installs and upgrades it like the others; everything else comes from Argo CD (ADR 0110).
   addons = {
     coredns                = {}
     kube-proxy             = {}
-    vpc-cni                = { before_compute = true }
+    metrics-server         = {}
     eks-pod-identity-agent = { before_compute = true }
+    vpc-cni = {
+      before_compute       = true
+      configuration_values = jsonencode({ enableNetworkPolicy = "true" })
+    }
   }
 
   eks_managed_node_groups = {
     default = {
       iam_role_name  = "${var.name}-nodes"
-      ami_type       = "AL2023_x86_64_STANDARD"
+      ami_type       = local.ami_types[var.node_architecture]
       instance_types = var.node_instance_types
       capacity_type  = "ON_DEMAND"
       min_size       = var.node_min_size

@@ -68,13 +68,33 @@ variable "admin_role_arns" {
   }
 }
 
+variable "node_architecture" {
+  description = "CPU architecture of the managed nodes: `x86_64`, or `arm64` for Graviton (AL2023 ARM AMI); the image is built for both."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.node_architecture)
+    error_message = "node_architecture is x86_64 or arm64."
+  }
+}
+
 variable "node_instance_types" {
-  description = "Instance types of the managed node group (x86_64, AL2023)."
+  description = "Instance types of the managed node group, all of `node_architecture`: Graviton families (m7g, t4g, c8g, ...) for arm64, others for x86_64."
   type        = list(string)
 
   validation {
     condition     = length(var.node_instance_types) > 0
     error_message = "Give at least one instance type."
+  }
+
+  # Graviton families carry a `g` right after the generation digit (t4g, m7g, c7gn, r8gd, im4gn).
+  validation {
+    condition = alltrue([
+      for type in var.node_instance_types :
+      can(regex("^[a-z]+[0-9]+g[a-z-]*\\.", type)) == (var.node_architecture == "arm64")
+    ])
+    error_message = "Every instance type must match node_architecture: Graviton types (t4g, m7g, ...) for arm64 only, others for x86_64 only."
   }
 }
 

@@ -1,20 +1,25 @@
-# GitHub Actions roles, assumed through OIDC (no stored keys): `plan` from pull requests,
-# `apply` from the main branch only, `deploy` from jobs running in this environment's GitHub
-# environment (cd.yml), whose token subject names the environment instead of the branch.
+# GitHub Actions roles of terraform.yml, assumed through OIDC (no stored keys). `plan` for pull
+# requests of this repository and for the nightly drift check, which runs in the GitHub
+# environment `github_drift_environment`; `apply` only for jobs running in this environment's
+# GitHub environment `github_apply_environment` (terraform-<env>), whose protection rules
+# (deployment branch main, required reviewers) decide which runs get there. A job that declares
+# an environment gets the subject `repo:<owner/name>:environment:<name>` whatever its branch.
+# No role reaches the Kubernetes API: CD commits image digests to git and Argo CD pulls them
+# (ADR 0110), so there is no deploy role and no access entry for CI.
 
 locals {
   partition = data.aws_partition.current.partition
   account   = data.aws_caller_identity.current.account_id
   region    = data.aws_region.current.region
 
+  # role => the token subjects it trusts, matched exactly (StringEquals, no wildcard).
   github_subjects = {
-    plan   = "repo:${var.github_repository}:pull_request"
-    apply  = "repo:${var.github_repository}:ref:refs/heads/main"
-    deploy = "repo:${var.github_repository}:environment:${var.github_environment}"
+    plan = [
+      "repo:${var.github_repository}:pull_request",
+      "repo:${var.github_repository}:environment:${var.github_drift_environment}",
+    ]
+    apply = ["repo:${var.github_repository}:environment:${var.github_apply_environment}"]
   }
-
-  # The roles that run Terraform; deploy never touches the state or refreshes resources.
-  terraform_roles = { for role, subject in local.github_subjects : role => subject if role != "deploy" }
 
   cluster_arn = "arn:${local.partition}:eks:${local.region}:${local.account}:cluster/${var.cluster_name}"
 
@@ -49,7 +54,7 @@ data "aws_iam_policy_document" "github_trust" {
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = [each.value]
+      values   = each.value
     }
   }
 }
@@ -58,7 +63,7 @@ resource "aws_iam_role" "ci" {
   for_each = local.github_subjects
 
   name                 = "${var.name_prefix}-ci-${each.key}"
-  description          = "GitHub Actions ${each.key} for ${var.github_repository} (${each.value})"
+  description          = "GitHub Actions terraform ${each.key} for ${var.github_repository} (${join(", ", each.value)})"
   assume_role_policy   = data.aws_iam_policy_document.github_trust[each.key].json
   max_session_duration = 3600
 }
@@ -66,7 +71,7 @@ resource "aws_iam_role" "ci" {
 # Both Terraform roles take the state lock (use_lockfile writes <key>.tflock) and read the state;
 # only apply writes the state itself.
 data "aws_iam_policy_document" "state" {
-  for_each = local.terraform_roles
+  for_each = local.github_subjects
 
   statement {
     sid       = "ListStateBucket"
@@ -94,7 +99,7 @@ data "aws_iam_policy_document" "state" {
 }
 
 resource "aws_iam_role_policy" "ci_state" {
-  for_each = local.terraform_roles
+  for_each = local.github_subjects
 
   name   = "${var.name_prefix}-ci-${each.key}-state"
   role   = aws_iam_role.ci[each.key].id
@@ -125,7 +130,7 @@ data "aws_iam_policy_document" "read" {
 }
 
 resource "aws_iam_role_policy" "ci_read" {
-  for_each = local.terraform_roles
+  for_each = local.github_subjects
 
   name   = "${var.name_prefix}-ci-${each.key}-read"
   role   = aws_iam_role.ci[each.key].id
@@ -215,43 +220,4 @@ resource "aws_iam_role_policy" "ci_apply" {
   name   = "${var.name_prefix}-ci-apply-write"
   role   = aws_iam_role.ci["apply"].id
   policy = data.aws_iam_policy_document.apply.json
-}
-
-# Deploy: find the cluster's endpoint (`aws eks update-kubeconfig`) and nothing else in AWS;
-# what it may do inside the cluster comes from its access entry below. Tokens for the Kubernetes
-# API are presigned sts:GetCallerIdentity calls, which need no permission.
-data "aws_iam_policy_document" "deploy" {
-  statement {
-    sid       = "FindThisEnvironmentsCluster"
-    actions   = ["eks:DescribeCluster"]
-    resources = [local.cluster_arn]
-  }
-}
-
-resource "aws_iam_role_policy" "ci_deploy" {
-  name   = "${var.name_prefix}-ci-deploy-cluster"
-  role   = aws_iam_role.ci["deploy"].id
-  policy = data.aws_iam_policy_document.deploy.json
-}
-
-# Kubernetes rights of the deploy role, in the deploy namespace only: AmazonEKSEditPolicy for the
-# built-in kinds of the overlays, and the group `deploy_kubernetes_group`, which the cluster
-# administrator binds to a Role for the Argo Rollouts, Prometheus Operator and External Secrets
-# kinds (README.md): access policies hold a fixed list of built-in resources, no custom ones.
-# The apply role gets no access entry: Terraform never calls the Kubernetes API.
-resource "aws_eks_access_entry" "ci_deploy" {
-  cluster_name      = var.cluster_name
-  principal_arn     = aws_iam_role.ci["deploy"].arn
-  kubernetes_groups = [var.deploy_kubernetes_group]
-}
-
-resource "aws_eks_access_policy_association" "ci_deploy" {
-  cluster_name  = var.cluster_name
-  principal_arn = aws_eks_access_entry.ci_deploy.principal_arn
-  policy_arn    = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
-
-  access_scope {
-    type       = "namespace"
-    namespaces = [var.deploy_namespace]
-  }
 }

@@ -8,17 +8,17 @@ output "loki_role_arn" {
   value       = aws_iam_role.workload["loki"].arn
 }
 
+output "load_balancer_controller_role_arn" {
+  description = "Role the AWS Load Balancer Controller gets through Pod Identity to manage the ALBs of Ingresses."
+  value       = aws_iam_role.workload["load-balancer-controller"].arn
+}
+
 output "ci_plan_role_arn" {
-  description = "Role GitHub Actions assumes on pull requests (`aws-actions/configure-aws-credentials` role-to-assume)."
+  description = "Role terraform.yml assumes to plan: pull requests and the nightly drift check (`aws-actions/configure-aws-credentials` role-to-assume)."
   value       = aws_iam_role.ci["plan"].arn
 }
 
 output "ci_apply_role_arn" {
-  description = "Role GitHub Actions assumes on the main branch to apply Terraform."
+  description = "Role terraform.yml's apply job assumes, in this environment's GitHub environment `terraform-<env>`."
   value       = aws_iam_role.ci["apply"].arn
-}
-
-output "ci_deploy_role_arn" {
-  description = "Role the CD jobs of this environment's GitHub environment assume to deploy the overlay: the value of that environment's `AWS_DEPLOY_ROLE_ARN` variable."
-  value       = aws_iam_role.ci["deploy"].arn
 }

@@ -9,7 +9,7 @@ variable "name_prefix" {
 }
 
 variable "cluster_name" {
-  description = "EKS cluster the Pod Identity associations and the CI deploy role's access entry belong to."
+  description = "EKS cluster the Pod Identity associations belong to, and whose ARN scopes the CI apply role's EKS rights."
   type        = string
 
   validation {
@@ -86,6 +86,20 @@ variable "loki" {
   }
 }
 
+variable "load_balancer_controller" {
+  description = "Kubernetes service account the AWS Load Balancer Controller runs as (its chart's default name, in kube-system)."
+  type = object({
+    namespace       = string
+    service_account = string
+  })
+  default = { namespace = "kube-system", service_account = "aws-load-balancer-controller" }
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.load_balancer_controller.namespace)) && can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.load_balancer_controller.service_account))
+    error_message = "Namespace and service account must be Kubernetes names (lowercase letters, digits, '-')."
+  }
+}
+
 variable "github_repository" {
   description = "GitHub repository (`owner/name`) whose workflows may assume the CI roles."
   type        = string
@@ -106,36 +120,26 @@ variable "github_oidc_provider_arn" {
   }
 }
 
-variable "github_environment" {
-  description = "GitHub environment whose jobs may assume the CI deploy role (token subject `repo:<owner/name>:environment:<this>`); the name cd.yml gives the job's `environment`."
+variable "github_apply_environment" {
+  description = "GitHub environment whose jobs may assume the CI apply role (token subject `repo:<owner/name>:environment:<this>`): terraform.yml's apply job for this environment runs in it."
   type        = string
 
   validation {
     # No ':' or '*': the name is matched exactly inside the subject, never as a pattern.
-    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$", var.github_environment))
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$", var.github_apply_environment))
     error_message = "Give a GitHub environment name: letters, digits, '.', '_' and '-', at most 255."
   }
 }
 
-variable "deploy_kubernetes_group" {
-  description = "Kubernetes group of the CI deploy role's access entry; the cluster administrator binds it to the Role for the custom resources of the overlays (README.md)."
+variable "github_drift_environment" {
+  description = "GitHub environment of terraform.yml's nightly drift check, whose jobs may assume the CI plan role besides pull requests."
   type        = string
-  default     = "kvapi-deployers"
+  default     = "terraform-drift"
 
   validation {
-    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.deploy_kubernetes_group))
-    error_message = "Use a lowercase name of letters, digits and '-' (EKS refuses groups starting with system:)."
-  }
-}
-
-variable "deploy_namespace" {
-  description = "Namespace the CI deploy role may deploy into (EKS access entry, AmazonEKSEditPolicy scoped to it)."
-  type        = string
-  default     = "kvapi"
-
-  validation {
-    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.deploy_namespace))
-    error_message = "Give a Kubernetes namespace name."
+    # No ':' or '*': the name is matched exactly inside the subject, never as a pattern.
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$", var.github_drift_environment))
+    error_message = "Give a GitHub environment name: letters, digits, '.', '_' and '-', at most 255."
   }
 }
 

@@ -61,10 +61,21 @@ data "aws_iam_policy_document" "loki" {
   }
 }
 
+# The AWS Load Balancer Controller's policy is upstream's, verbatim: kubernetes-sigs/
+# aws-load-balancer-controller docs/install/iam_policy.json at v2.13.4 (identical through v2.17.1),
+# for the controller version deploy/gitops installs. Its ARNs say `arn:aws:`; the partition
+# replaces that prefix (upstream's us-gov file differs from this one only so). Most of its writes
+# are conditioned on the `elbv2.k8s.aws/cluster` tag the controller puts on what it creates.
 locals {
+  load_balancer_controller_policy = replace(
+    file("${path.module}/policies/aws-load-balancer-controller-v2.13.4.json"),
+    "arn:aws:", "arn:${data.aws_partition.current.partition}:"
+  )
+
   workloads = {
-    secret-reader = merge(var.secret_reader, { policy = data.aws_iam_policy_document.secret_reader.json })
-    loki          = merge(var.loki, { policy = data.aws_iam_policy_document.loki.json })
+    secret-reader            = merge(var.secret_reader, { policy = data.aws_iam_policy_document.secret_reader.json })
+    loki                     = merge(var.loki, { policy = data.aws_iam_policy_document.loki.json })
+    load-balancer-controller = merge(var.load_balancer_controller, { policy = local.load_balancer_controller_policy })
   }
 }
 

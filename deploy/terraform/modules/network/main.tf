@@ -8,9 +8,9 @@ locals {
 }
 
 module "vpc" {
-  #checkov:skip=CKV_TF_1:A Terraform Registry module, pinned by a pessimistic version constraint as required; commit hashes apply to git sources.
+  #checkov:skip=CKV_TF_1:A Terraform Registry module, pinned to an exact release version; commit hashes apply to git sources, not to registry modules.
   source  = "terraform-aws-modules/vpc/aws"
-  version = "~> 6.0"
+  version = "6.6.0"
 
   name = var.name
   cidr = var.cidr

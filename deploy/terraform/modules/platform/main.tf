@@ -33,6 +33,7 @@ module "cluster" {
   control_plane_subnet_ids = module.network.intra_subnet_ids
   public_access_cidrs      = var.api_public_access_cidrs
   admin_role_arns          = var.cluster_admin_role_arns
+  node_architecture        = var.nodes.architecture
   node_instance_types      = var.nodes.instance_types
   node_min_size            = var.nodes.min_size
   node_max_size            = var.nodes.max_size
@@ -76,7 +77,7 @@ module "identities" {
   loki_bucket_arn            = module.logs_bucket.bucket_arn
   loki_kms_key_arn           = module.logs_bucket.kms_key_arn
   github_repository          = var.github_repository
-  github_environment         = var.github_environment
+  github_apply_environment   = var.github_apply_environment
   github_oidc_provider_arn   = var.github_oidc_provider_arn
   state                      = var.state
   protect_stateful_resources = var.deletion_protection

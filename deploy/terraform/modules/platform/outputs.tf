@@ -43,17 +43,17 @@ output "loki_role_arn" {
   value       = module.identities.loki_role_arn
 }
 
+output "load_balancer_controller_role_arn" {
+  description = "Pod Identity role of the AWS Load Balancer Controller (kube-system/aws-load-balancer-controller)."
+  value       = module.identities.load_balancer_controller_role_arn
+}
+
 output "ci_plan_role_arn" {
-  description = "Role GitHub Actions assumes to plan on pull requests."
+  description = "Role terraform.yml assumes to plan (pull requests, nightly drift check)."
   value       = module.identities.ci_plan_role_arn
 }
 
 output "ci_apply_role_arn" {
-  description = "Role GitHub Actions assumes to apply Terraform from main."
+  description = "Role terraform.yml's apply job assumes in the GitHub environment `terraform-<env>`."
   value       = module.identities.ci_apply_role_arn
-}
-
-output "ci_deploy_role_arn" {
-  description = "Role the CD jobs of this environment's GitHub environment assume to deploy (its `AWS_DEPLOY_ROLE_ARN`)."
-  value       = module.identities.ci_deploy_role_arn
 }

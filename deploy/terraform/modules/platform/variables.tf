@@ -39,8 +39,9 @@ variable "cluster_admin_role_arns" {
 }
 
 variable "nodes" {
-  description = "Managed node group sizing."
+  description = "Managed node group: CPU architecture (`x86_64` or `arm64` for Graviton), instance types of that architecture, sizing."
   type = object({
+    architecture   = string
     instance_types = list(string)
     min_size       = number
     max_size       = number
@@ -70,12 +71,12 @@ variable "log_retention_days" {
 }
 
 variable "github_repository" {
-  description = "GitHub repository (`owner/name`) allowed to plan and apply."
+  description = "GitHub repository (`owner/name`) whose terraform.yml may plan and apply."
   type        = string
 }
 
-variable "github_environment" {
-  description = "GitHub environment whose CD jobs may assume the deploy role (the name cd.yml uses)."
+variable "github_apply_environment" {
+  description = "GitHub environment of terraform.yml's apply job for this environment (`terraform-<env>`); only its jobs may assume the CI apply role."
   type        = string
 }
 

@@ -1,0 +1,1 @@
+../../environments/_shared/root-variables.tf

@@ -1,0 +1,15 @@
+# A root: providers pinned exactly (docs/terraform.md, Versions).
+terraform {
+  required_version = "~> 1.11"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "6.28.0"
+    }
+    helm = {
+      source  = "hashicorp/helm"
+      version = "3.1.2"
+    }
+  }
+}
