@@ -19,6 +19,13 @@ from tests.deploy.k8s_support import (
 
 REPLICA_RANGE = {"staging": (2, 4), "prod": (3, 10)}
 PLACEHOLDERS = ("VPC_CIDR", "ENVIRONMENT", "HOSTNAME")
+# Every workload that makes pods, so the checks below that loop over pod templates are known
+# to cover each of them: kvapi, and the Redis it is monitored through (issue 16).
+WORKLOADS = {
+    "dev": {"Rollout/kvapi", "StatefulSet/kvapi-redis"},
+    "staging": {"Rollout/kvapi", "Deployment/redis-exporter"},
+    "prod": {"Rollout/kvapi", "Deployment/redis-exporter"},
+}
 
 
 def containers(template: Obj) -> list[Obj]:
@@ -39,6 +46,10 @@ def effective(template: Obj, container: Obj, key: str) -> object:
 @pytest.fixture(params=OVERLAYS)
 def overlay(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+def test_the_workloads_are_the_known_ones(overlay: str) -> None:
+    assert {workload for workload, _ in pod_templates(built(overlay))} == WORKLOADS[overlay]
 
 
 def test_every_container_has_probes_and_resources(overlay: str) -> None:

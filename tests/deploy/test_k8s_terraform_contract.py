@@ -28,8 +28,9 @@ def test_cluster_version_is_the_validation_target(environment: str) -> None:
 def test_network_policies_use_the_environment_vpc_range(environment: str) -> None:
     vpc = terraform_setting(environment, "vpc_cidr")
     objects = built(environment)
-    egress = one(objects, "NetworkPolicy", "kvapi-egress-redis")["spec"]["egress"]
-    assert egress[0]["to"] == [{"ipBlock": {"cidr": vpc}}]
+    for policy in ("kvapi-egress-redis", "redis-exporter-egress-redis"):
+        egress = one(objects, "NetworkPolicy", policy)["spec"]["egress"]
+        assert egress[0]["to"] == [{"ipBlock": {"cidr": vpc}}], policy
     if environment == "prod":
         ingress = one(objects, "NetworkPolicy", "kvapi-ingress")["spec"]["ingress"]
         assert ingress[0]["from"] == [{"ipBlock": {"cidr": vpc}}]

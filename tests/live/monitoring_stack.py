@@ -11,16 +11,21 @@ import math
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
 
-from tests.deploy.monitoring_support import PROMETHEUS, PROMETHEUS_CONFIG, load_yaml
+from tests.deploy.monitoring_support import (
+    ALERTMANAGER_CONFIG,
+    PROMETHEUS,
+    PROMETHEUS_CONFIG,
+    load_yaml,
+)
 from tests.support.net import free_port
-from tests.support.processes import supervised
+from tests.support.processes import http_ok, supervised
 
 SCRAPE_INTERVAL = "1s"
 ALERT_FOR = "2s"
@@ -37,11 +42,12 @@ def running(
         yield process
 
 
-def render_prometheus_config(directory: Path, targets: dict[str, str]) -> Path:
+def render_prometheus_config(directory: Path, targets: Mapping[str, str | Sequence[str]]) -> Path:
     """Write the committed prometheus.yml and rules into `directory`, for the test setting.
 
-    `targets` maps every scrape job of the committed configuration to a loopback address; a
-    job without one is an error, so a new job cannot slip through untested.
+    `targets` maps every scrape job of the committed configuration to its loopback address
+    (or addresses; an empty list for a job the test does not run); a job missing from it is
+    an error, so a new job cannot slip through untested.
     """
     config = load_yaml(PROMETHEUS_CONFIG)
     jobs = {job["job_name"] for job in config["scrape_configs"]}
@@ -52,8 +58,9 @@ def render_prometheus_config(directory: Path, targets: dict[str, str]) -> Path:
         scrape_timeout=SCRAPE_INTERVAL,
     )
     (directory / "targets").mkdir(parents=True)
-    for job, address in targets.items():
-        (directory / "targets" / f"{job}.json").write_text(json.dumps([{"targets": [address]}]))
+    for job, addresses in targets.items():
+        listed = [addresses] if isinstance(addresses, str) else list(addresses)
+        (directory / "targets" / f"{job}.json").write_text(json.dumps([{"targets": listed}]))
     (directory / "rules").mkdir()
     for path in sorted((PROMETHEUS / "rules").glob("*.yml")):
         content = load_yaml(path)
@@ -67,6 +74,41 @@ def render_prometheus_config(directory: Path, targets: dict[str, str]) -> Path:
     return config_path
 
 
+@contextlib.contextmanager
+def alertmanager(binary: str, work_dir: Path, address: str) -> Iterator[subprocess.Popen[bytes]]:
+    """The committed Alertmanager configuration, alone (no cluster peers), on `address`."""
+    args = [
+        binary,
+        f"--config.file={ALERTMANAGER_CONFIG}",
+        f"--storage.path={work_dir / 'alertmanager'}",
+        f"--web.listen-address={address}",
+        "--cluster.listen-address=",
+    ]
+    with running("alertmanager", args, work_dir, http_ok(f"http://{address}/-/ready")) as process:
+        yield process
+
+
+@contextlib.contextmanager
+def prometheus(
+    binary: str, work_dir: Path, address: str, config: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Prometheus with a configuration from render_prometheus_config, on `address`."""
+    args = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={work_dir / 'prometheus-data'}",
+        f"--web.listen-address={address}",
+    ]
+    with running("prometheus", args, work_dir, http_ok(f"http://{address}/-/ready")) as process:
+        yield process
+
+
+def alertmanager_alerts(base_url: str) -> dict[str, dict[str, Any]]:
+    """The alerts Alertmanager holds now, by alert name."""
+    alerts = httpx.get(f"{base_url}/api/v2/alerts", timeout=5).json()
+    return {alert["labels"]["alertname"]: alert for alert in alerts}
+
+
 class PrometheusAPI:
     def __init__(self, base_url: str) -> None:
         self.client = httpx.Client(base_url=base_url, timeout=10)
@@ -77,6 +119,10 @@ class PrometheusAPI:
         body = response.json()
         assert body["status"] == "success", body
         return body["data"]
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.get("/api/v1/query", query=expr)["result"]
+        return result
 
     def query_range(self, expr: str, start: float, end: float) -> list[dict[str, Any]]:
         for variable, value in GRAFANA_VARIABLES.items():

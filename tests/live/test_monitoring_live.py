@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.deploy.monitoring_support import (
-    ALERTMANAGER_CONFIG,
     SEVERITY_RECEIVERS,
     dashboards_package,
     recording_rules,
@@ -28,7 +26,10 @@ from tests.deploy.monitoring_support import (
 from tests.live.monitoring_stack import (
     PrometheusAPI,
     Traffic,
+    alertmanager,
+    alertmanager_alerts,
     free_address,
+    prometheus,
     render_prometheus_config,
     running,
 )
@@ -61,11 +62,6 @@ def binaries() -> dict[str, str]:
         "prometheus-node-exporter",
     )
     return {name: require_binary(name, hint) for name in names}
-
-
-def alertmanager_alerts(base_url: str) -> dict[str, dict[str, Any]]:
-    alerts = httpx.get(f"{base_url}/api/v2/alerts", timeout=5).json()
-    return {alert["labels"]["alertname"]: alert for alert in alerts}
 
 
 @pytest.fixture(scope="module")
@@ -114,34 +110,13 @@ def run() -> Iterator[Run]:
         )
         started.append(
             stack.enter_context(
-                running(
-                    "alertmanager",
-                    [
-                        tools["prometheus-alertmanager"],
-                        f"--config.file={ALERTMANAGER_CONFIG}",
-                        f"--storage.path={tmp / 'alertmanager'}",
-                        f"--web.listen-address={addresses['alertmanager']}",
-                        "--cluster.listen-address=",
-                    ],
-                    tmp,
-                    http_ok(url["alertmanager"] + "/-/ready"),
-                )
+                alertmanager(tools["prometheus-alertmanager"], tmp, addresses["alertmanager"])
             )
         )
         config = render_prometheus_config(tmp / "prometheus", addresses)
         started.append(
             stack.enter_context(
-                running(
-                    "prometheus",
-                    [
-                        tools["prometheus"],
-                        f"--config.file={config}",
-                        f"--storage.tsdb.path={tmp / 'prometheus-data'}",
-                        f"--web.listen-address={addresses['prometheus']}",
-                    ],
-                    tmp,
-                    http_ok(url["prometheus"] + "/-/ready"),
-                )
+                prometheus(tools["prometheus"], tmp, addresses["prometheus"], config)
             )
         )
         api = PrometheusAPI(url["prometheus"])
@@ -236,7 +211,7 @@ def test_every_dashboard_panel_has_data_or_a_reason(run: Run) -> None:
     print("\n".join(f"  - {line}" for line in marked))
     assert empty == [], "panels without data and without a reason"
     expected_marked = sum(1 for board in dashboards for panel in board.panels if panel.no_data_here)
-    assert len(marked) == expected_marked == 8
+    assert len(marked) == expected_marked == 9
 
 
 def test_marked_prometheus_panels_really_have_no_data_here(run: Run) -> None:

@@ -1,6 +1,6 @@
 """Redis: throughput, hit rate, memory, clients, evictions and expiries, replication."""
 
-from .spec import KVAPI, RATE, REDIS, Dashboard, Panel, Query, Row
+from .spec import KVAPI, NEEDS_REPLICA, RATE, REDIS, Dashboard, Panel, Query, Row
 
 
 def redis_rate(metric: str, legend: str = "{{instance}}") -> Query:
@@ -126,30 +126,48 @@ DASHBOARD = Dashboard(
             (
                 Panel(
                     "Replicas connected",
-                    "Replicas attached to the primary (0 for a standalone Redis).",
+                    "Replicas attached to the primary (0 for a standalone Redis). The "
+                    "RedisReplicationLinkDown alert compares it with its maximum of the last hour.",
                     (Query(f"redis_connected_slaves{{{REDIS}}}", "{{instance}}"),),
                     kind="stat",
-                    width=8,
+                    width=6,
                 ),
                 Panel(
                     "Role",
-                    "1 for the role each instance has now (master or slave).",
+                    "1 for the role each instance has now (master or slave); RedisNoPrimary "
+                    "pages when none is master.",
                     (
                         Query(
                             f"redis_instance_info{{{REDIS}}}", "{{instance}} {{role}}", instant=True
                         ),
                     ),
                     kind="stat",
-                    width=8,
+                    width=6,
                 ),
                 Panel(
                     "Replica lag",
-                    "Seconds since each replica last acknowledged the replication stream.",
+                    "Seconds since each replica last acknowledged the replication stream "
+                    "(replicas acknowledge every second).",
                     (Query(f"redis_connected_slave_lag_seconds{{{REDIS}}}", "{{slave_ip}}"),),
                     unit="s",
-                    width=8,
-                    no_data_here="Needs a replica: the live test and compose run one standalone "
-                    "Redis, production runs a primary with replicas.",
+                    width=6,
+                    no_data_here=NEEDS_REPLICA,
+                ),
+                Panel(
+                    "Replica offset behind the primary",
+                    "Bytes of the replication stream each replica has not acknowledged yet: "
+                    "writes a failover would lose now.",
+                    (
+                        Query(
+                            f"redis_master_repl_offset{{{REDIS}}} - ignoring "
+                            "(slave_ip, slave_port, slave_state) group_right "
+                            f"redis_connected_slave_offset_bytes{{{REDIS}}}",
+                            "{{slave_ip}}:{{slave_port}}",
+                        ),
+                    ),
+                    unit="bytes",
+                    width=6,
+                    no_data_here=NEEDS_REPLICA,
                 ),
             ),
         ),

@@ -19,6 +19,10 @@ KUBERNETES_ONLY = (
     "Kubernetes only: cAdvisor and kube-state-metrics exist in a cluster, not in compose or in "
     "the live test on one machine."
 )
+NEEDS_REPLICA = (
+    "Needs a replica: compose and the general live test run one standalone Redis; production "
+    "and the Redis replication live test run a primary with a replica."
+)
 
 
 @dataclass(frozen=True)
