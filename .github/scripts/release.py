@@ -58,7 +58,9 @@ def pinned(text: str, image: Image) -> str:
     )
     result, count = entry.subn(lambda match: match.group(1) + image.digest, text)
     if count != 1:
-        names = re.findall(r"^[ \t]*-[ \t]+name:[ \t]+(\S+)[ \t]*\n[ \t]+digest:", text, re.MULTILINE)
+        names = re.findall(
+            r"^[ \t]*-[ \t]+name:[ \t]+(\S+)[ \t]*\n[ \t]+digest:", text, re.MULTILINE
+        )
         raise SystemExit(
             f"expected one `images:` entry `name: {image.name}` followed by `digest:`, "
             f"found {count} (entries by digest: {names or 'none'})"
