@@ -18,7 +18,7 @@ from tests.deploy.k8s_support import (
 )
 
 REPLICA_RANGE = {"staging": (2, 4), "prod": (3, 10)}
-PLACEHOLDERS = ("VPC_CIDR", "ENVIRONMENT", "HOSTNAME")
+PLACEHOLDERS = ("VPC_CIDR", "ALB_SUBNETS", "ENVIRONMENT", "HOSTNAME")
 
 
 def containers(template: Obj) -> list[Obj]:
