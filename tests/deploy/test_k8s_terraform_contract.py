@@ -39,7 +39,8 @@ def public_subnets(vpc: str) -> list[str]:
     its own `cidrsubnet(var.cidr, NEWBITS, OFFSET + i)` over its three zones."""
     text = (REPO / "deploy/terraform/modules/network/main.tf").read_text()
     match = re.search(
-        r"public_subnets\s*=\s*\[for i, _ in var\.azs : cidrsubnet\(var\.cidr, (\d+), (\d+) \+ i\)\]",
+        r"public_subnets\s*=\s*\[for i, _ in var\.azs : "
+        r"cidrsubnet\(var\.cidr, (\d+), (\d+) \+ i\)\]",
         text,
     )
     assert match, "the public subnet plan of modules/network changed: update this test"
