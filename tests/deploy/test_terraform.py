@@ -406,7 +406,7 @@ def test_checkov_reports_no_failed_check() -> None:
 
 IDENTITIES = MODULES / "identities"
 CD_WORKFLOW = REPO / ".github" / "workflows" / "cd.yml"
-DEPLOY_ACTION = "$/.github/actions/deploy"
+DEPLOY_ACTION = "$/.github/actions/release"
 DEPLOY_SUBJECT = "repo:${var.github_repository}:environment:${var.github_environment}"
 
 
@@ -423,7 +423,7 @@ def identities_resources(kind: str) -> list[Block]:
 
 
 def cd_deploy_jobs() -> dict[str, tuple[str, dict]]:
-    """cd.yml's jobs that run the deploy action: overlay name -> (GitHub environment, inputs)."""
+    """cd.yml's jobs that run the release action: overlay name -> (GitHub environment, inputs)."""
     jobs = yaml.safe_load(CD_WORKFLOW.read_text(encoding="utf-8"))["jobs"]
     found = {}
     for job in jobs.values():
@@ -431,7 +431,7 @@ def cd_deploy_jobs() -> dict[str, tuple[str, dict]]:
             if step.get("uses") == DEPLOY_ACTION:
                 overlay = Path(step["with"]["overlay"]).name
                 found[overlay] = (job["environment"]["name"], step["with"])
-    assert found, "cd.yml deploys through the deploy action"
+    assert found, "cd.yml releases through the release action"
     return found
 
 
@@ -470,9 +470,8 @@ def test_github_environment_input_refuses_patterns_and_separators() -> None:
 def test_environments_name_the_github_environments_cd_deploys_in() -> None:
     named = {env: locals_of(environment_dir(env))["github_environment"] for env in ENVIRONMENTS}
     assert named == {"dev": "dev", "staging": "staging", "prod": "production"}
-    for overlay, (github_environment, inputs) in cd_deploy_jobs().items():
+    for overlay, (github_environment, _inputs) in cd_deploy_jobs().items():
         assert named[overlay] == github_environment, f"cd.yml deploys {overlay} elsewhere"
-        assert inputs["aws-role-arn"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
     shared = module_call("platform", environment_dir("prod"))
     assert shared["github_environment"] == "${local.github_environment}"
     identities = module_call("identities", MODULES / "platform")
