@@ -150,5 +150,9 @@ def test_generated_configmaps_carry_the_observability_files() -> None:
         assert (REPO / "observability/alloy" / part).read_text() in alloy
     loki_values = helm_values(applications("prod")["loki"])
     assert loki_values["loki"]["configObjectName"] == "loki-config"
+    assert loki_values["loki"]["generatedConfigObjectName"] == ""
+    # The chart demands a schema even when it generates no configuration: the same one.
+    schema = yaml.safe_load(loki)["schema_config"]
+    assert loki_values["loki"]["schemaConfig"] == schema
     alloy_values = helm_values(applications("prod")["alloy"])["alloy"]["configMap"]
     assert (alloy_values["name"], alloy_values["key"]) == ("alloy-config", "config.alloy")
