@@ -21,6 +21,7 @@ from tests.deploy.gitops_support import (
     GITOPS,
     REPO_URL,
     applications,
+    extra_manifests,
     helm_values,
     sync_wave,
 )
@@ -43,6 +44,10 @@ NEEDS = {
     "aws-load-balancer-controller": {"kube-prometheus-stack"},
     "loki": {"monitoring-config"},  # its configuration
     "alloy": {"monitoring-config"},  # Loki may come later: Alloy retries its pushes
+    "redis-exporter": {
+        "kube-prometheus-stack",
+        "external-secrets",
+    },  # ServiceMonitor, ExternalSecret
     "kvapi": {
         "argo-rollouts",  # Rollout, AnalysisTemplate
         "kube-prometheus-stack",  # ServiceMonitor, PrometheusRule
@@ -66,6 +71,25 @@ def test_applications_match_the_argo_cd_schema(environment: str) -> None:
     result = validate(objects)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("valid   ") == len(objects)
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_objects_in_addon_values_match_their_crd_schemas(environment: str) -> None:
+    objects = [obj for app in applications(environment).values() for obj in extra_manifests(app)]
+    if environment == "dev":
+        assert not objects  # dev's Redis exporter runs beside its Redis
+        return
+    assert {obj["kind"] for obj in objects} == {"SecretStore", "ExternalSecret"}
+    result = validate(objects)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = str(applications(environment))
+    assert "ENVIRONMENT" not in text, "a placeholder was left unpatched"
+    assert f"kvapi/{environment}/redis" in text
+
+
+def test_redis_exporter_only_where_redis_is_elasticache() -> None:
+    assert "redis-exporter" not in applications("dev")
+    assert {"staging", "prod"} == {e for e in ENVIRONMENTS if "redis-exporter" in applications(e)}
 
 
 def test_the_schema_check_rejects_a_wrong_type() -> None:
@@ -93,6 +117,7 @@ def test_sync_waves_put_what_others_need_first(environment: str) -> None:
     late = [
         f"{name} (wave {sync_wave(apps[name])}) needs {need} (wave {sync_wave(apps[need])})"
         for name, needs in NEEDS.items()
+        if name in apps
         for need in needs
         if sync_wave(apps[need]) >= sync_wave(apps[name])
     ]

@@ -29,7 +29,13 @@ import pytest
 import yaml
 
 from tests.deploy import terraform_support as tf
-from tests.deploy.gitops_support import ENVIRONMENTS, applications, helm_values, sync_wave
+from tests.deploy.gitops_support import (
+    ENVIRONMENTS,
+    applications,
+    extra_manifests,
+    helm_values,
+    sync_wave,
+)
 from tests.deploy.k8s_support import KUBERNETES_VERSION, OVERLAYS, Obj, built, of_kind
 from tests.support.tools import REPO
 
@@ -104,6 +110,8 @@ def test_every_kind_of_deploy_gitops_is_built_in_or_from_an_addon(environment: s
     apps = applications(environment)
     objects = [*apps.values(), *gitops_objects()]
     assert kind_problems(objects, apps) == []
+    for name, application in apps.items():  # objects an add-on creates from its values
+        assert kind_problems(extra_manifests(application), apps, consumer=name) == []
 
 
 def test_a_kind_that_no_addon_provides_is_rejected() -> None:
@@ -248,6 +256,24 @@ def test_every_secret_key_a_pod_reads_is_produced_by_its_overlay(overlay: str) -
     assert app_reads(overlay) <= produced_secret_keys(objects)["kvapi-secrets"]
 
 
+def exporter_secret_problems(application: Obj) -> list[str]:
+    """redis-exporter reads REDIS_ADDR from a Secret its own ExternalSecret must produce."""
+    source = helm_values(application)["redisAddressConfig"]["source"]
+    produced = produced_secret_keys(extra_manifests(application))
+    if source["key"] not in produced.get(source["name"], set()):
+        return [f"redis-exporter reads {source['name']}/{source['key']}, which nothing produces"]
+    return []
+
+
+@pytest.mark.parametrize("environment", ["staging", "prod"])
+def test_the_redis_exporter_reads_a_secret_key_it_produces(environment: str) -> None:
+    application = applications(environment)["redis-exporter"]
+    assert exporter_secret_problems(application) == []
+    broken = copy.deepcopy(application)
+    broken["spec"]["source"]["helm"]["valuesObject"]["redisAddressConfig"]["source"]["key"] = "URL"
+    assert exporter_secret_problems(broken)
+
+
 def test_a_secret_key_missing_from_the_external_secret_is_rejected() -> None:
     objects = copy.deepcopy(built("prod"))
     (external,) = of_kind(objects, "ExternalSecret")
@@ -282,9 +308,6 @@ KPS_DEFAULT_JOBS = {
     "kubelet",
     "apiserver",
 }
-# Jobs an environment does not have, and why. staging and prod use ElastiCache: no
-# redis_exporter runs there yet, so the Redis alerts and dashboard are silent in them.
-KNOWN_GAPS = {("staging", "redis_exporter"), ("prod", "redis_exporter")}
 
 
 def queries() -> Iterator[tuple[str, str]]:
@@ -320,10 +343,21 @@ def service_monitor_jobs(objects: Iterable[Obj]) -> set[str]:
     return jobs
 
 
+def addon_jobs(apps: dict[str, Obj]) -> set[str]:
+    """Jobs of the add-ons' own ServiceMonitors that relabel `job` (e.g. redis-exporter)."""
+    return {
+        relabel["replacement"]
+        for application in apps.values()
+        for relabel in helm_values(application).get("serviceMonitor", {}).get("relabelings", [])
+        if relabel.get("targetLabel") == "job"
+    }
+
+
 def environment_jobs(environment: str) -> set[str]:
     if environment == "compose":
         return compose_jobs()
-    return service_monitor_jobs(built(environment)) | KPS_DEFAULT_JOBS
+    apps = applications(environment)
+    return service_monitor_jobs(built(environment)) | addon_jobs(apps) | KPS_DEFAULT_JOBS
 
 
 def selector_problems(
@@ -337,13 +371,7 @@ def selector_problems(
             pattern = re.compile(value if operator == "=~" else re.escape(value))
             matched = {job for job in jobs if pattern.fullmatch(job)}
             wanted = value.split("|") if operator == "=~" else [value]
-            missing = [
-                job
-                for job in wanted
-                if re.fullmatch(r"[\w-]+", job)
-                and not any(pattern.fullmatch(j) and j == job for j in jobs)
-                and (environment, job) not in KNOWN_GAPS
-            ]
+            missing = [job for job in wanted if re.fullmatch(r"[\w-]+", job) and job not in jobs]
             if operator == "=" and missing:
                 problems.append(f"{environment}: {where} selects job={value}, never scraped")
             elif operator == "=~" and not matched:
@@ -378,10 +406,26 @@ def test_a_job_no_environment_scrapes_is_rejected() -> None:
     renamed = copy.deepcopy(built("prod"))
     for monitor in of_kind(renamed, "ServiceMonitor"):
         monitor["spec"]["endpoints"][0]["relabelings"][0]["replacement"] = "kvapi-api"
-    assert selector_problems("prod", service_monitor_jobs(renamed) | KPS_DEFAULT_JOBS, queries())
+    jobs = service_monitor_jobs(renamed) | addon_jobs(applications("prod")) | KPS_DEFAULT_JOBS
+    assert selector_problems("prod", jobs, queries())
+    without_exporter = {k: v for k, v in applications("prod").items() if k != "redis-exporter"}
+    jobs = service_monitor_jobs(built("prod")) | addon_jobs(without_exporter) | KPS_DEFAULT_JOBS
+    assert any(
+        "redis_exporter" in problem for problem in selector_problems("prod", jobs, queries())
+    )
 
 
 # --- 5. names the manifests assume -----------------------------------------------------------
+
+
+def service_monitor_values(values: Any) -> Iterator[Obj]:
+    """Every `serviceMonitor` block of a chart's values, wherever the chart nests it."""
+    if isinstance(values, dict):
+        for key, value in values.items():
+            if key == "serviceMonitor" and isinstance(value, dict):
+                yield value
+            else:
+                yield from service_monitor_values(value)
 
 
 def name_problems(objects: tuple[Obj, ...], apps: dict[str, Obj]) -> list[str]:
@@ -417,10 +461,11 @@ def name_problems(objects: tuple[Obj, ...], apps: dict[str, Obj]) -> list[str]:
                 problems.append(f"kvapi-ingress does not admit Prometheus' namespace {monitoring}")
         if obj["kind"] == "SecretStore" and "auth" in obj["spec"]["provider"]["aws"]:
             problems.append("the SecretStore must use the operator's own (Pod Identity) account")
-    rollouts = apps["argo-rollouts"]
-    labels = helm_values(rollouts)["controller"]["metrics"]["serviceMonitor"]["additionalLabels"]
-    if labels.get("release") != release:
-        problems.append(f"argo-rollouts' ServiceMonitor is not labelled release={release}")
+    for name, application in apps.items():
+        for monitor in service_monitor_values(helm_values(application)):
+            labels = {**monitor.get("labels", {}), **monitor.get("additionalLabels", {})}
+            if monitor.get("enabled") and labels.get("release") != release:
+                problems.append(f"{name}'s ServiceMonitor is not labelled release={release}")
     loki = apps["loki"]
     push = next(
         e["value"]
@@ -439,6 +484,12 @@ def test_names_the_manifests_assume_match_the_addons(overlay: str) -> None:
 
 
 def test_another_release_name_is_rejected() -> None:
+    apps = copy.deepcopy(applications("prod"))
+    monitor = helm_values(apps["redis-exporter"])["serviceMonitor"]
+    monitor["labels"] = {"release": "prometheus"}
+    assert name_problems(built("prod"), apps) == [
+        "redis-exporter's ServiceMonitor is not labelled release=kube-prometheus-stack"
+    ]
     apps = copy.deepcopy(applications("prod"))
     apps["kube-prometheus-stack"]["spec"]["source"]["helm"]["releaseName"] = "monitoring"
     assert len(name_problems(built("prod"), apps)) >= 3
