@@ -179,5 +179,10 @@ def test_generated_configmaps_carry_the_observability_files() -> None:
     # The chart demands a schema even when it generates no configuration: the same one.
     schema = yaml.safe_load(loki)["schema_config"]
     assert loki_values["loki"]["schemaConfig"] == schema
+    for path in sorted((REPO / "observability/grafana/dashboards").glob("*.json")):
+        dashboard = maps[f"grafana-dashboard-{path.stem}"]
+        assert dashboard["data"] == {path.name: path.read_text()}
+        # kube-prometheus-stack 88.5.3's Grafana sidecar: label grafana_dashboard, value "1".
+        assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
     alloy_values = helm_values(applications("prod")["alloy"])["alloy"]["configMap"]
     assert (alloy_values["name"], alloy_values["key"]) == ("alloy-config", "config.alloy")

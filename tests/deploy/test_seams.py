@@ -475,6 +475,9 @@ def name_problems(objects: tuple[Obj, ...], apps: dict[str, Obj]) -> list[str]:
     expected = f"http://{loki['spec']['source']['helm']['releaseName']}.{loki['spec']['destination']['namespace']}.svc:3100/"
     if not push.startswith(expected):
         problems.append(f"Alloy pushes to {push}, Loki's Service is {expected}")
+    sources = helm_values(kps)["grafana"]["additionalDataSources"]
+    if [source["url"] + "/" for source in sources if source["uid"] == "loki"] != [expected]:
+        problems.append(f"Grafana's Loki data source is not Loki's Service {expected}")
     return problems
 
 
@@ -496,6 +499,9 @@ def test_another_release_name_is_rejected() -> None:
     apps = copy.deepcopy(applications("prod"))
     apps["kube-prometheus-stack"]["spec"]["destination"]["namespace"] = "observability"
     assert name_problems(built("prod"), apps)
+    apps = copy.deepcopy(applications("prod"))
+    apps["loki"]["spec"]["source"]["helm"]["releaseName"] = "logs"
+    assert len(name_problems(built("prod"), apps)) == 2  # Alloy's push URL, Grafana's source
 
 
 @functools.cache
