@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import re
+import subprocess
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -26,7 +29,7 @@ from tests.deploy.gitops_support import (
     sync_wave,
 )
 from tests.deploy.test_k8s_crds import validate
-from tests.support.tools import REPO
+from tests.support.tools import REPO, require_binary
 
 ADDONS = {
     "argo-rollouts",
@@ -158,6 +161,43 @@ def renderer() -> ModuleType:
 def test_generated_configmaps_equal_a_fresh_render() -> None:
     render = renderer()
     assert render.OUTPUT.read_text() == render.render(), "stale: run `make manifests`"
+
+
+def test_alertmanager_runs_observability_routing_with_the_operators_paths(tmp_path: Path) -> None:
+    """kube-prometheus-stack's Alertmanager reads observability/alertmanager's routing from the
+    generated Secret; credentials and templates at the paths the operator mounts."""
+    import yaml
+
+    render = renderer()
+    (secret,) = [
+        doc
+        for doc in yaml.safe_load_all(render.OUTPUT.read_text())
+        if doc and doc["kind"] == "Secret"
+    ]
+    spec = helm_values(applications("prod")["kube-prometheus-stack"])["alertmanager"][
+        "alertmanagerSpec"
+    ]
+    assert spec["useExistingSecret"] is True
+    assert spec["configSecret"] == secret["metadata"]["name"]
+    assert spec["secrets"] == [render.RECEIVERS_NAME]
+    config = secret["stringData"]["alertmanager.yaml"]
+    files = re.findall(r"_file: (\S+)", config)
+    assert files and all(
+        f.startswith(f"/etc/alertmanager/secrets/{render.RECEIVERS_NAME}/") for f in files
+    )
+    assert "/etc/alertmanager/config/*.tmpl" in config
+    templates = {
+        path.name for path in (REPO / "observability/alertmanager/templates").glob("*.tmpl")
+    }
+    assert templates and templates <= set(secret["stringData"])
+    amtool = require_binary("amtool", "apt-get install prometheus-alertmanager")
+    (tmp_path / "alertmanager.yaml").write_text(config)
+    checked = subprocess.run(
+        [amtool, "check-config", str(tmp_path / "alertmanager.yaml")],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_generated_configmaps_carry_the_observability_files() -> None:

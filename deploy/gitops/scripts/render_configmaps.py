@@ -1,12 +1,16 @@
-"""Render the Loki and Alloy configurations and the Grafana dashboards of observability/ into
-ConfigMaps for the cluster.
+"""Render the Loki and Alloy configurations, the Grafana dashboards and the Alertmanager routing
+of observability/ into ConfigMaps (and one Secret) for the cluster.
 
 Argo CD builds deploy/gitops with kustomize, which cannot read outside its root, so the
 ConfigMaps are committed under deploy/gitops/generated/ (Application `monitoring-config`) and
 tests/deploy/test_gitops.py fails when they differ from a fresh render. Run `make manifests`
 after changing a file of observability/loki or observability/alloy, and after `make dashboards`.
 The dashboards carry the label kube-prometheus-stack's Grafana sidecar loads them by
-(`grafana_dashboard: "1"`, the chart's default).
+(`grafana_dashboard: "1"`, the chart's default). The Alertmanager configuration goes into the
+Secret the operator reads it from (`configSecret`), with the paths of its files moved to where
+the operator mounts them: receiver credentials from Secret `alertmanager-receivers` (written by
+hand, never in git) under /etc/alertmanager/secrets/alertmanager-receivers/, templates as keys
+of the same Secret under /etc/alertmanager/config/.
 
     python deploy/gitops/scripts/render_configmaps.py [--check]
 """
@@ -32,6 +36,14 @@ CONFIGS = (
 )
 
 DASHBOARDS = OBSERVABILITY / "grafana" / "dashboards"
+ALERTMANAGER = OBSERVABILITY / "alertmanager"
+ALERTMANAGER_CONFIG_NAME = "alertmanager-kvapi"
+RECEIVERS_NAME = "alertmanager-receivers"
+# (as compose mounts it, as the Prometheus Operator mounts it)
+ALERTMANAGER_PATHS = (
+    ("/etc/alertmanager/secrets/", f"/etc/alertmanager/secrets/{RECEIVERS_NAME}/"),
+    ("  - templates/*.tmpl", "  - /etc/alertmanager/config/*.tmpl"),
+)
 DASHBOARD_LABEL = {"grafana_dashboard": "1"}
 
 HEADER = (
@@ -82,8 +94,44 @@ def dashboard_maps() -> list[dict[str, object]]:
     ]
 
 
+def alertmanager_config() -> str:
+    config = (ALERTMANAGER / "alertmanager.yml").read_text()
+    for compose_path, operator_path in ALERTMANAGER_PATHS:
+        if compose_path not in config:
+            raise SystemExit(f"observability/alertmanager/alertmanager.yml: no {compose_path!r}")
+        config = config.replace(compose_path, operator_path)
+    return config
+
+
+def alertmanager_secret() -> dict[str, object]:
+    templates = sorted((ALERTMANAGER / "templates").glob("*.tmpl"))
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": ALERTMANAGER_CONFIG_NAME,
+            "namespace": NAMESPACE,
+            "labels": {"app.kubernetes.io/part-of": "kvapi-platform"},
+            "annotations": {
+                "kvapi/sources": "observability/alertmanager/alertmanager.yml,"
+                + ",".join(f"observability/alertmanager/templates/{t.name}" for t in templates)
+            },
+        },
+        "type": "Opaque",
+        # Routing and templates only: every credential is a *_file in RECEIVERS_NAME.
+        "stringData": {
+            "alertmanager.yaml": alertmanager_config(),
+            **{template.name: template.read_text() for template in templates},
+        },
+    }
+
+
 def render() -> str:
-    documents = [config_map(*entry) for entry in CONFIGS] + dashboard_maps()
+    documents = [
+        *(config_map(*entry) for entry in CONFIGS),
+        *dashboard_maps(),
+        alertmanager_secret(),
+    ]
     body = yaml.dump_all(documents, Dumper=_BlockStyleDumper, sort_keys=False, width=1000)
     return HEADER + body
 
