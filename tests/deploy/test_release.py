@@ -279,3 +279,48 @@ def test_the_status_context_is_the_one_argo_cd_notifications_write() -> None:
         label = yaml.safe_load(template)["github"]["status"]["label"]
         assert label == "argocd: {{.app.spec.source.path}}", name
     assert release.status_context("deploy/k8s/overlays/prod") == "argocd: deploy/k8s/overlays/prod"
+
+
+def notification_problems(values: Doc, application: Doc) -> list[str]:
+    """The kvapi Application subscribes to triggers that exist, on the GitHub service, and every
+    trigger sends templates that exist and write a GitHub commit status."""
+    notifications = values["notifications"]
+    templates, triggers = notifications["templates"], notifications["triggers"]
+    problems = []
+    if "service.github" not in notifications["notifiers"]:
+        problems.append("no GitHub notification service")
+    annotations = application["metadata"]["annotations"]
+    subscribed = [
+        key.split(".")[2]
+        for key in annotations
+        if key.startswith("notifications.argoproj.io/subscribe.") and key.endswith(".github")
+    ]
+    if not {"on-deployed", "on-health-degraded", "on-sync-failed"} <= set(subscribed):
+        problems.append(f"kvapi subscribes to {subscribed} only")
+    for trigger in subscribed:
+        if f"trigger.{trigger}" not in triggers:
+            problems.append(f"kvapi subscribes to {trigger}, which is not defined")
+            continue
+        for condition in yaml.safe_load(triggers[f"trigger.{trigger}"]):
+            for template in condition["send"]:
+                if f"template.{template}" not in templates:
+                    problems.append(f"{trigger} sends {template}, which is not defined")
+                elif "github" not in yaml.safe_load(templates[f"template.{template}"]):
+                    problems.append(f"{template} writes no GitHub status")
+    return problems
+
+
+def test_argo_cd_reports_kvapi_back_as_commit_statuses() -> None:
+    from tests.deploy.gitops_support import applications
+
+    values = load(REPO / "deploy" / "gitops" / "argocd" / "values.yaml")
+    kvapi = applications("prod")["kvapi"]
+    assert notification_problems(values, kvapi) == []
+    broken = copy.deepcopy(values)
+    del broken["notifications"]["templates"]["template.kvapi-status-failure"]
+    assert notification_problems(broken, kvapi)
+    unsubscribed = copy.deepcopy(kvapi)
+    del unsubscribed["metadata"]["annotations"][
+        "notifications.argoproj.io/subscribe.on-deployed.github"
+    ]
+    assert notification_problems(values, unsubscribed)
