@@ -290,10 +290,11 @@ def notification_problems(values: Doc, application: Doc) -> list[str]:
     if "service.github" not in notifications["notifiers"]:
         problems.append("no GitHub notification service")
     annotations = application["metadata"]["annotations"]
+    prefix, suffix = "notifications.argoproj.io/subscribe.", ".github"
     subscribed = [
-        key.split(".")[2]
+        key.removeprefix(prefix).removesuffix(suffix)
         for key in annotations
-        if key.startswith("notifications.argoproj.io/subscribe.") and key.endswith(".github")
+        if key.startswith(prefix) and key.endswith(suffix)
     ]
     if not {"on-deployed", "on-health-degraded", "on-sync-failed"} <= set(subscribed):
         problems.append(f"kvapi subscribes to {subscribed} only")
