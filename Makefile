@@ -86,13 +86,15 @@ slo-rules: $(SYNCED) ## regenerate observability/prometheus/rules/kvapi-slo.yml
 dashboards: $(SYNCED) ## render the Grafana dashboards from code to observability/grafana/dashboards/*.json
 	cd $(MONITORING)/grafana && ../../$(BIN)/python -m kvapi_dashboards
 
-# Kubernetes (deploy/k8s). Kustomize cannot read outside its root, so the PrometheusRule made
-# from observability/prometheus/rules is rendered into the tree and committed.
+# Kubernetes (deploy/k8s, deploy/gitops). Kustomize cannot read outside its root, so the
+# PrometheusRule made from observability/prometheus/rules and the Loki and Alloy ConfigMaps made
+# from observability/loki and observability/alloy are rendered into the tree and committed.
 K8S := deploy/k8s
 
 .PHONY: manifests
-manifests: $(SYNCED) ## render deploy/k8s/base/generated/prometheusrule.yaml from observability/prometheus/rules
+manifests: $(SYNCED) ## render the PrometheusRule (deploy/k8s) and the Loki/Alloy ConfigMaps (deploy/gitops) from observability/
 	$(BIN)/python $(K8S)/scripts/render_prometheusrule.py
+	$(BIN)/python deploy/gitops/scripts/render_configmaps.py
 
 .PHONY: check-k8s
 check-k8s: $(SYNCED) checkov-venv ## build every kustomize overlay; schemas (target k8s version), CRDs, canary queries, policy, checkov

@@ -1,17 +1,17 @@
 """Deploy a kustomize overlay with a given kvapi image, then follow its Argo Rollout.
 
     rollout.py render OVERLAY IMAGE   print the manifests of OVERLAY with the kvapi image IMAGE
-    rollout.py apply OVERLAY IMAGE [--namespaced-only]
-                                      apply them; print `namespace=` and `name=` of the Rollout
+    rollout.py apply OVERLAY IMAGE    apply them; print `namespace=` and `name=` of the Rollout
     rollout.py wait NAMESPACE NAME [--timeout SECONDS]
 
-IMAGE is `repository@sha256:...` (CD deploys staging and production by digest) or
-`repository:tag` (the e2e job deploys the image it has just built and loaded into kind).
-It is set through kustomize `images` in a throwaway kustomization that wraps the overlay, so
-everything else the overlay does still applies, and nothing in the repository is modified.
+For a cluster that the caller reaches with kubectl: the e2e job of ci.yml (kind) and a person
+with a dev cluster. The EKS environments are released through git instead (Argo CD pulls;
+.github/scripts/release.py, docs/cicd.md), and nothing of CD runs kubectl.
 
---namespaced-only leaves out the objects without a namespace (the Namespace itself): the CD
-role may change only what is inside its namespace, which the cluster's administrator creates.
+IMAGE is `repository:tag` (the e2e job deploys the image it has just built and loaded into
+kind) or `repository@sha256:...`. It is set through kustomize `images` in a throwaway
+kustomization that wraps the overlay, so everything else the overlay does still applies, and
+nothing in the repository is modified.
 
 `wait` exits 0 once the new revision is fully promoted, and 1 when the rollout was aborted (a
 failed canary analysis aborts it and sends all traffic back to the stable version), is degraded,
@@ -140,17 +140,6 @@ def render(overlay: Path, image: ImageRef) -> list[Manifest]:
     return docs
 
 
-def namespaced(docs: list[Manifest]) -> list[Manifest]:
-    """The objects inside a namespace; says which ones it leaves to the administrator."""
-    for doc in docs:
-        if not doc["metadata"].get("namespace"):
-            print(
-                f"not applied (cluster-scoped): {doc['kind']}/{doc['metadata']['name']}",
-                file=sys.stderr,
-            )
-    return [doc for doc in docs if doc["metadata"].get("namespace")]
-
-
 def verdict(rollout: Manifest) -> tuple[str, str]:
     """Where an Argo Rollout stands, from the fields of its status (argoproj.io/v1alpha1)."""
     status = rollout.get("status") or {}
@@ -217,7 +206,6 @@ def parse_arguments() -> argparse.Namespace:
         sub = commands.add_parser(command)
         sub.add_argument("overlay", type=Path)
         sub.add_argument("image", type=ImageRef.parse)
-    commands.choices["apply"].add_argument("--namespaced-only", action="store_true")
     waiting = commands.add_parser("wait")
     waiting.add_argument("namespace")
     waiting.add_argument("name")
@@ -232,8 +220,6 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "render":
         print(yaml.safe_dump_all(docs, sort_keys=False), end="")
         return 0
-    if args.namespaced_only:
-        docs = namespaced(docs)
     manifests = yaml.safe_dump_all(docs, sort_keys=False)
     print(
         kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", stdin=manifests),

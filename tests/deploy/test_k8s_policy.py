@@ -18,7 +18,7 @@ from tests.deploy.k8s_support import (
 )
 
 REPLICA_RANGE = {"staging": (2, 4), "prod": (3, 10)}
-PLACEHOLDERS = ("VPC_CIDR", "ENVIRONMENT", "HOSTNAME")
+PLACEHOLDERS = ("VPC_CIDR", "ALB_SUBNETS", "ENVIRONMENT", "HOSTNAME")
 # Every workload that makes pods, so the checks below that loop over pod templates are known
 # to cover each of them: kvapi, and the Redis it is monitored through (issue 16).
 WORKLOADS = {

@@ -263,10 +263,13 @@ def test_loki_uses_tsdb_v13_and_compactor_retention(store: str) -> None:
     assert limits["allow_structured_metadata"] is True
 
 
-def test_loki_configs_differ_only_in_storage_and_retention() -> None:
+def test_loki_configs_differ_only_in_storage_retention_and_data_path() -> None:
+    """The data path differs: compose mounts its volume at /loki, the Helm chart at /var/loki."""
     local, s3 = (load_yaml(path) for path in LOKI_CONFIGS.values())
     for config in (local, s3):
         config["common"].pop("storage")
+        config["common"].pop("path_prefix")
+        config["compactor"].pop("working_directory")
         config["schema_config"]["configs"][0].pop("object_store")
         config["compactor"].pop("delete_request_store")
         for key in ("retention_period", "max_query_lookback"):

@@ -332,3 +332,16 @@ def test_k6_profiles_cd_asks_for_exist() -> None:
     wanted = set(on["workflow_dispatch"]["inputs"]["profile"]["options"])
     wanted |= set(re.findall(r"'(\w+)'", cd["jobs"]["performance"]["env"]["PROFILE"]))
     assert wanted and wanted <= defined, f"{sorted(wanted - defined)} not in {sorted(defined)}"
+
+
+def test_ci_validates_each_alloy_configuration_with_alloy_validate() -> None:
+    """Issue 15, defect 9: `alloy validate` (Alloy >= 1.17) runs in the monitoring job for each
+    configuration as it is loaded (docker.alloy or kubernetes.alloy with pipeline.alloy)."""
+    script = (GITHUB / "scripts" / "check-log-configs").read_text()
+    version = re.search(r"^alloy_image=grafana/alloy:v(\d+)\.(\d+)\.\d+$", script, re.MULTILINE)
+    assert version and (int(version.group(1)), int(version.group(2))) >= (1, 17)
+    assert re.search(r'"\$alloy_image" validate /etc/alloy', script)
+    assert re.search(r"for entry in docker kubernetes; do", script)
+    assert 'observability/alloy/pipeline.alloy "$runnable/$entry/"' in script
+    steps = load(GITHUB / "workflows" / "ci.yml")["jobs"]["monitoring"]["steps"]
+    assert any(step.get("run") == ".github/scripts/check-log-configs" for step in steps)

@@ -7,10 +7,15 @@ const PACKAGES = {
   "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
   "external-secrets.io": "@kubernetes-models/external-secrets",
 };
+// Argo CD shares the group argoproj.io with Argo Rollouts: its kinds have their own package.
+const KIND_PACKAGES = {
+  "argoproj.io/Application": "@kubernetes-models/argo-cd",
+  "argoproj.io/AppProject": "@kubernetes-models/argo-cd",
+};
 
 async function modelClass(apiVersion, kind) {
   const [group, version] = apiVersion.split("/");
-  const pkg = PACKAGES[group];
+  const pkg = KIND_PACKAGES[`${group}/${kind}`] ?? PACKAGES[group];
   if (!pkg) throw new Error(`no model package for API group "${group}"`);
   const module = await import(`${pkg}/${group}/${version}/${kind}`);
   return module[kind];

@@ -11,7 +11,8 @@ from typing import Literal
 KVAPI = 'job="kvapi"'
 API = 'job="kvapi",route!~"/metrics|/healthz|/readyz|/health"'  # what users call, as the SLIs
 REDIS = 'job="redis_exporter"'
-NODE = 'job="node_exporter"'
+# node_exporter under compose's scrape config, node-exporter under kube-prometheus-stack.
+NODE = 'job=~"node_exporter|node-exporter"'
 RATE = "$__rate_interval"  # Grafana's rate window: at least four scrape intervals
 
 # Reasons shared by several panels that cannot have data outside their real setting.

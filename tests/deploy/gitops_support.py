@@ -1,0 +1,50 @@
+"""Building deploy/gitops (the Argo CD app of apps) once per test session, for the checks."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+import yaml
+
+from tests.deploy.k8s_support import Obj, build_overlay_text
+from tests.support.tools import REPO
+
+GITOPS = REPO / "deploy" / "gitops"
+ENVIRONMENTS = ("dev", "staging", "prod")
+# What Terraform's root Application points at, per environment (docs/gitops README).
+ROOT_PATH = "deploy/gitops/environments/{environment}"
+REPO_URL = "https://github.com/kvapi-platform/kvapi.git"
+EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+def build(directory: Path) -> tuple[Obj, ...]:
+    return tuple(obj for obj in yaml.safe_load_all(build_overlay_text(directory)) if obj)
+
+
+@functools.cache
+def applications(environment: str) -> dict[str, Obj]:
+    """The Applications of one environment, by name."""
+    objects = build(GITOPS / "environments" / environment)
+    assert all(obj["kind"] == "Application" for obj in objects), "only Applications here"
+    return {obj["metadata"]["name"]: obj for obj in objects}
+
+
+def helm_values(application: Obj) -> Obj:
+    return application["spec"]["source"].get("helm", {}).get("valuesObject", {})
+
+
+def sync_wave(application: Obj) -> int:
+    return int(
+        application["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", 0)
+    )
+
+
+def extra_manifests(application: Obj) -> list[Obj]:
+    """Objects an add-on's chart creates from its values (`extraManifests`), in its namespace."""
+    namespace = application["spec"]["destination"].get("namespace")
+    return [
+        {**obj, "metadata": {"namespace": namespace, **obj["metadata"]}}
+        for obj in helm_values(application).get("extraManifests", [])
+    ]
