@@ -15,14 +15,15 @@ from kvapi import __version__
 from kvapi.api import health, keys, legacy
 from kvapi.api import metrics as metrics_route
 from kvapi.api.errors import invalid_request, store_unavailable
-from kvapi.api.legacy_fast import LegacyFastPath
-from kvapi.bodylimit import BodyLimitMiddleware
-from kvapi.clients import ActiveClientsMiddleware
+from kvapi.middleware.active_clients import ActiveClientsMiddleware
+from kvapi.middleware.bodylimit import BodyLimitMiddleware
+from kvapi.middleware.legacy_fast import LegacyFastPath
+from kvapi.middleware.ratelimit import RateLimitMiddleware
+from kvapi.middleware.telemetry import TelemetryMiddleware
 from kvapi.observability import access
 from kvapi.observability.metrics import Metrics, flush_periodically
-from kvapi.observability.middleware import TelemetryMiddleware
 from kvapi.observability.tracing import setup_tracing, tracing_requested
-from kvapi.ratelimit import RateLimiter, RateLimitMiddleware, policies
+from kvapi.ratelimit import RateLimiter, policies
 from kvapi.settings import Settings
 from kvapi.store import Store, StoreUnavailable
 

@@ -8,8 +8,8 @@ import redis
 from fastapi.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
 
-from kvapi.api.legacy_fast import LegacyFastPath
 from kvapi.app import create_app
+from kvapi.middleware.legacy_fast import LegacyFastPath
 from kvapi.observability.metrics import Metrics
 from kvapi.settings import Settings
 from kvapi.store import Store
