@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route
 
 from kvapi import __version__
 from kvapi.api import health, keys, legacy
 from kvapi.api import metrics as metrics_route
-from kvapi.api.errors import invalid_request, store_unavailable
+from kvapi.api.errors import http_error, invalid_request, store_unavailable
+from kvapi.api.schemas import BODY_ERRORS
 from kvapi.middleware.active_clients import ActiveClientsMiddleware
 from kvapi.middleware.bodylimit import BodyLimitMiddleware
 from kvapi.middleware.legacy_fast import LegacyFastPath
@@ -89,9 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = store
     app.state.build = {"version": __version__, "commit": os.environ.get("KVAPI_COMMIT", "unknown")}
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=BODY_ERRORS)  # the body limit applies to every route
     app.add_exception_handler(StoreUnavailable, store_unavailable)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(HTTPException, http_error)
 
     # Outermost last: telemetry (which also adds the security headers) sees every response.
     app.add_middleware(LegacyFastPath, store=store, settings=settings)
