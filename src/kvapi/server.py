@@ -70,7 +70,10 @@ class Worker(UvicornWorker):
         super().__init__(*args, **kwargs)
         # gunicorn builds every worker in the master from the application (Server below,
         # which holds the master's settings) and forks it: no worker reads the environment.
-        self.config.http = guarded_protocol(self.app.settings)
+        # Plain `gunicorn -k kvapi.server.Worker module:app` (the bench's other apps) has no
+        # such settings: the environment's, read here in the master.
+        settings = self.app.settings if isinstance(self.app, Server) else Settings()
+        self.config.http = guarded_protocol(settings)
 
     def run(self) -> None:
         self.config.app = self.wsgi

@@ -7,7 +7,6 @@ import inspect
 import logging
 import os
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 import pytest
 from gunicorn.config import Config as GunicornConfig
@@ -15,7 +14,7 @@ from gunicorn.glogging import Logger
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from kvapi.protocol import GuardedHttpToolsProtocol
-from kvapi.server import Worker
+from kvapi.server import Server, Worker
 from kvapi.settings import Settings
 
 # uvicorn's internal protocol: the methods kvapi.protocol overrides, with the parameters it
@@ -61,9 +60,11 @@ def test_the_worker_serves_with_the_masters_settings(uvicorn_loggers: None) -> N
     """gunicorn builds the worker from the application in the master (uvicorn-worker's
     CONFIG_KWARGS and `config`, uvicorn's Config(http=...)): the limits come from the settings
     the master holds, not from the environment."""
-    settings = Settings(header_timeout_s=3.5, max_header_bytes=4321)
-    cfg = GunicornConfig()
-    worker = Worker(0, os.getpid(), [], SimpleNamespace(settings=settings), 30, cfg, Logger(cfg))
+    settings = Settings(
+        redis_url="redis://127.0.0.1:1/0", header_timeout_s=3.5, max_header_bytes=4321
+    )
+    master = Server(settings)
+    worker = Worker(0, os.getpid(), [], master, 30, master.cfg, Logger(GunicornConfig()))
     protocol = worker.config.http
     assert isinstance(protocol, type) and issubclass(protocol, GuardedHttpToolsProtocol)
     assert (protocol.header_timeout_s, protocol.max_header_bytes) == (3.5, 4321)
