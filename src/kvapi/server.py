@@ -34,10 +34,11 @@ GC_YOUNG_THRESHOLD = 10_000
 def tune_gc() -> None:
     """Keep the garbage collector off the loaded application's objects, and run it less often.
 
-    A worker holds a few hundred thousand long-lived objects (FastAPI, pydantic, the routes),
-    and every full collection walked them all: under load the collector took about a fifth of
-    the worker's CPU (py-spy, docs/PERFORMANCE.md). Freezing moves what exists once the app is
-    loaded out of the collector's sight, for good; only garbage made later is ever scanned.
+    A loaded worker holds tens of thousands of long-lived objects (FastAPI, pydantic, the
+    routes: the log line below counts them), and every full collection walked them all: under
+    load the collector took about a fifth of the worker's CPU (py-spy, docs/PERFORMANCE.md).
+    Freezing moves what exists once the app is loaded out of the collector's sight, for good;
+    only garbage made later is ever scanned.
     """
     gc.collect()  # what is garbage now should not be frozen with the rest
     gc.freeze()

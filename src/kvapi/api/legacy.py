@@ -1,10 +1,12 @@
 """The original app's two endpoints, byte-compatible on their success paths.
 
-They are the hot paths of the original clients, so they skip what costs more than it does
-here: the store and settings are read from the app (no dependency to solve per request), and
-the answer is serialized by orjson, which writes the same bytes as the JSONResponse FastAPI
-would make from the MessageBody (checked over every code point), without validating the model
-against itself first. `response_model` keeps the OpenAPI schema.
+Well-formed requests to them are answered by the fast path (kvapi.middleware.legacy_fast)
+with the functions below; the routes answer the rest, every error included, and keep the
+OpenAPI schema. They skip what costs more than it does here: the store and settings are read
+from the app (the write token check stays a dependency, so that it answers before parameter
+validation does), and the answer is serialized by orjson, which writes the same bytes as the
+JSONResponse FastAPI would make from the MessageBody (checked over every code point), without
+validating the model against itself first. `response_model` keeps the OpenAPI schema.
 """
 
 from typing import Annotated
