@@ -52,8 +52,8 @@ async def sample_pool(store: Store, metrics: Metrics) -> None:
         await asyncio.sleep(POOL_SAMPLE_EVERY_S)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+def create_app(settings: Settings) -> FastAPI:
+    """The app for these settings: `kvapi serve` passes the master's, tests their own."""
     if settings.redis_url is None:
         raise ValueError("KVAPI_REDIS_URL is required (kvapi serve starts a local server if unset)")
     metrics = Metrics()

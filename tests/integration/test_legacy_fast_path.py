@@ -29,7 +29,7 @@ TOKEN = "fast-path-token"  # noqa: S105 (a test token)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 MAX_VALUE_BYTES = 64
 T = TypeVar("T")
-EXAMPLES = 200  # about two seconds; every example is two requests and two Redis snapshots
+EXAMPLES = 150  # a few seconds: every example is two requests and two Redis snapshots
 
 
 @pytest.fixture
