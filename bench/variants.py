@@ -1,7 +1,9 @@
-"""The servers the benchmark compares, all under gunicorn with the service's uvicorn worker.
+"""The servers the benchmark compares.
 
-The worker class (uvloop, httptools) and the worker count are the same for every variant, so
-the differences measured are those of the application design, not of the server.
+`make bench` runs every variant under gunicorn with the service's worker class (uvloop,
+httptools) and the same worker count, so the differences it measures are those of the
+application design, not of the server. The granian variants (`make bench-servers`, ADR 0060)
+are the exception on purpose: they compare the server model itself.
 """
 
 import sys
@@ -40,7 +42,8 @@ class Variant:
         ]  # fmt: skip
 
     def environment(self, port: int, workers: int, redis_url: str) -> dict[str, str]:
-        """(b) and (c) read BENCH_REDIS_URL and ignore the KVAPI_* settings."""
+        """(b), (c) and (d) read BENCH_REDIS_URL; of the KVAPI_* settings only the worker
+        class's header limits apply to them (the defaults: none is set here)."""
         return {
             "BENCH_REDIS_URL": redis_url,
             "KVAPI_REDIS_URL": redis_url,

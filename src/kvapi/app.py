@@ -8,21 +8,24 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route
 
 from kvapi import __version__
 from kvapi.api import health, keys, legacy
 from kvapi.api import metrics as metrics_route
-from kvapi.api.errors import invalid_request, store_unavailable
-from kvapi.api.legacy_fast import LegacyFastPath
-from kvapi.bodylimit import BodyLimitMiddleware
-from kvapi.clients import ActiveClientsMiddleware
+from kvapi.api.errors import http_error, invalid_request, store_unavailable
+from kvapi.api.schemas import BODY_ERRORS
+from kvapi.middleware.active_clients import ActiveClientsMiddleware
+from kvapi.middleware.bodylimit import BodyLimitMiddleware
+from kvapi.middleware.legacy_fast import LegacyFastPath
+from kvapi.middleware.ratelimit import RateLimitMiddleware
+from kvapi.middleware.telemetry import TelemetryMiddleware
 from kvapi.observability import access
 from kvapi.observability.metrics import Metrics, flush_periodically
-from kvapi.observability.middleware import TelemetryMiddleware
 from kvapi.observability.tracing import setup_tracing, tracing_requested
-from kvapi.ratelimit import RateLimiter, RateLimitMiddleware, policies
+from kvapi.ratelimit import RateLimiter, policies
 from kvapi.settings import Settings
 from kvapi.store import Store, StoreUnavailable
 
@@ -49,8 +52,8 @@ async def sample_pool(store: Store, metrics: Metrics) -> None:
         await asyncio.sleep(POOL_SAMPLE_EVERY_S)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+def create_app(settings: Settings) -> FastAPI:
+    """The app for these settings: `kvapi serve` passes the master's, tests their own."""
     if settings.redis_url is None:
         raise ValueError("KVAPI_REDIS_URL is required (kvapi serve starts a local server if unset)")
     metrics = Metrics()
@@ -88,9 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = store
     app.state.build = {"version": __version__, "commit": os.environ.get("KVAPI_COMMIT", "unknown")}
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=BODY_ERRORS)  # the body limit applies to every route
     app.add_exception_handler(StoreUnavailable, store_unavailable)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(HTTPException, http_error)
 
     # Outermost last: telemetry (which also adds the security headers) sees every response.
     app.add_middleware(LegacyFastPath, store=store, settings=settings)

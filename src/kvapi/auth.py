@@ -9,16 +9,18 @@ import hmac
 
 from starlette.types import Scope
 
+from kvapi.middleware.http import header
+
 VERIFIED_KEY = "kvapi.verified_token"
 
 
 def bearer_token(scope: Scope) -> str | None:
     """The token of the first Authorization header when its scheme is Bearer."""
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return (token.strip() or None) if scheme.lower() == "bearer" else None
-    return None
+    authorization = header(scope, b"authorization")
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
 def token_matches(token: str, tokens: tuple[str, ...]) -> bool:

@@ -7,10 +7,13 @@ Here every request's headers must arrive within KVAPI_HEADER_TIMEOUT_S (the cloc
 on a fresh connection) and within KVAPI_MAX_HEADER_BYTES; otherwise the client gets 408 or
 431 and the connection is closed. Idle keep-alive connections stay uvicorn's business
 (timeout_keep_alive = KVAPI_KEEPALIVE_S). tests/resilience/test_slow_clients.py proves each.
+
+uvicorn has no public API for this: the class extends its internal protocol, so pyproject.toml
+pins uvicorn to the minor version this was checked against, and
+tests/unit/test_dependency_guards.py fails on an upgrade that changes the hooks used here.
 """
 
 import asyncio
-import functools
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -18,16 +21,25 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from kvapi.settings import Settings
 
 
-@functools.cache
-def header_limits() -> tuple[float, int]:
-    settings = Settings()
-    return settings.header_timeout_s, settings.max_header_bytes
+def guarded_protocol(settings: Settings) -> type["GuardedHttpToolsProtocol"]:
+    """The protocol class with the settings' limits, for uvicorn's Config(http=...): uvicorn
+    builds one instance per connection itself, so the limits travel on the class."""
+    return type(
+        GuardedHttpToolsProtocol.__name__,
+        (GuardedHttpToolsProtocol,),
+        {
+            "header_timeout_s": settings.header_timeout_s,
+            "max_header_bytes": settings.max_header_bytes,
+        },
+    )
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    header_timeout_s: float  # set by guarded_protocol()
+    max_header_bytes: int
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._header_timeout_s, self._max_header_bytes = header_limits()
         self._header_timer: asyncio.TimerHandle | None = None
         self._header_bytes = 0
         self._began = False  # a request line has started arriving
@@ -35,7 +47,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def _start_header_clock(self) -> None:
         self._header_bytes = 0
         if self._header_timer is None:
-            self._header_timer = self.loop.call_later(self._header_timeout_s, self._headers_late)
+            self._header_timer = self.loop.call_later(self.header_timeout_s, self._headers_late)
 
     def _stop_header_clock(self) -> None:
         if self._header_timer is not None:
@@ -79,7 +91,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._header_timer is not None and self._began:
             # The headers are still incomplete, so every byte of this request so far was one.
             self._header_bytes += len(data)
-            if self._header_bytes > self._max_header_bytes:
+            if self._header_bytes > self.max_header_bytes:
                 self._stop_header_clock()
                 self._refuse(431, b"Request headers too large")
 

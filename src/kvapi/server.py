@@ -21,6 +21,7 @@ from gunicorn.arbiter import Arbiter
 from uvicorn_worker import UvicornWorker
 
 from kvapi.observability.logging import configure_logging, logging_config
+from kvapi.protocol import guarded_protocol
 from kvapi.settings import Settings
 
 log = logging.getLogger("kvapi.server")
@@ -33,10 +34,11 @@ GC_YOUNG_THRESHOLD = 10_000
 def tune_gc() -> None:
     """Keep the garbage collector off the loaded application's objects, and run it less often.
 
-    A worker holds a few hundred thousand long-lived objects (FastAPI, pydantic, the routes),
-    and every full collection walked them all: under load the collector took about a fifth of
-    the worker's CPU (py-spy, docs/PERFORMANCE.md). Freezing moves what exists once the app is
-    loaded out of the collector's sight, for good; only garbage made later is ever scanned.
+    A loaded worker holds tens of thousands of long-lived objects (FastAPI, pydantic, the
+    routes: the log line below counts them), and every full collection walked them all: under
+    load the collector took about a fifth of the worker's CPU (py-spy, docs/PERFORMANCE.md).
+    Freezing moves what exists once the app is loaded out of the collector's sight, for good;
+    only garbage made later is ever scanned.
     """
     gc.collect()  # what is garbage now should not be frozen with the rest
     gc.freeze()
@@ -53,26 +55,43 @@ def tune_gc() -> None:
 
 
 class Worker(UvicornWorker):
-    """uvloop and httptools (with header deadline and size cap), and no Server header."""
+    """uvloop and httptools (with header deadline and size cap), and no Server header.
+
+    Built only through public APIs: uvicorn-worker's CONFIG_KWARGS and `config`, gunicorn's
+    Worker.run and uvicorn's Server.
+    """
 
     CONFIG_KWARGS: dict[str, Any] = {  # noqa: RUF012 (the base class declares it so)
         "loop": "uvloop",
-        "http": "kvapi.protocol:GuardedHttpToolsProtocol",
         "server_header": False,
         "lifespan": "on",
     }
 
-    async def _serve(self) -> None:
-        # gunicorn asks workers for a quick exit with SIGQUIT (on SIGINT or a failed boot);
-        # the base class only flips a flag uvicorn never reads, so the worker hung until killed.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # gunicorn builds every worker in the master from the application (Server below,
+        # which holds the master's settings) and forks it: no worker reads the environment.
+        # Plain `gunicorn -k kvapi.server.Worker module:app` (the bench's other apps) has no
+        # such settings: the environment's, read here in the master.
+        settings = self.app.settings if isinstance(self.app, Server) else Settings()
+        self.config.http = guarded_protocol(settings)
+
+    def run(self) -> None:
         self.config.app = self.wsgi
         server = uvicorn.Server(config=self.config)
-        asyncio.get_running_loop().add_signal_handler(
-            signal.SIGQUIT, server.handle_exit, signal.SIGINT, None
-        )
-        await server.serve(sockets=self.sockets)
+        with asyncio.Runner(loop_factory=self.config.get_loop_factory()) as runner:
+            runner.run(serve_until_quit(server, self.sockets))
         if not server.started:
             sys.exit(Arbiter.WORKER_BOOT_ERROR)
+
+
+async def serve_until_quit(server: uvicorn.Server, sockets: list[Any]) -> None:
+    # gunicorn asks workers for a quick exit with SIGQUIT (on SIGINT or a failed boot), which
+    # uvicorn does not handle: the worker would hang until killed.
+    asyncio.get_running_loop().add_signal_handler(
+        signal.SIGQUIT, server.handle_exit, signal.SIGINT, None
+    )
+    await server.serve(sockets=sockets)
 
 
 def post_worker_init(worker: Any) -> None:
@@ -86,6 +105,9 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 class Server(BaseApplication):
+    """gunicorn's master: it holds the settings read once in `kvapi serve`, and the workers
+    it forks inherit them."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         super().__init__()
@@ -115,7 +137,7 @@ class Server(BaseApplication):
     def load(self) -> Any:
         from kvapi.app import create_app
 
-        return create_app(Settings())
+        return create_app(self.settings)  # in the worker, after the fork
 
 
 @contextlib.contextmanager
@@ -158,9 +180,8 @@ def serve(settings: Settings) -> None:
     with contextlib.ExitStack() as stack:
         if settings.redis_url is None:
             url = stack.enter_context(embedded_redis(Path(settings.data_dir).resolve() / "valkey"))
-            os.environ["KVAPI_REDIS_URL"] = url
             log.info("embedded redis started", extra={"fields": {"redis_url": url}})
-            settings = Settings()
+            settings = settings.model_copy(update={"redis_url": url})
         stack.enter_context(metrics_dir())
         log.info(
             "kvapi listening",

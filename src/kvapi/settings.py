@@ -1,4 +1,8 @@
-"""Settings from the environment (prefix KVAPI_); one immutable object per process."""
+"""Settings from the environment (prefix KVAPI_), frozen.
+
+`kvapi serve` reads them once, in gunicorn's master, and hands that object to the app, the
+worker and its protocol; the workers fork from the master and never read the environment.
+"""
 
 from typing import Annotated
 

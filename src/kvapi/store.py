@@ -18,6 +18,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.observability.attributes import DB_CLIENT_CONNECTION_STATE, ConnectionState
 
 from kvapi.observability.metrics import Metrics
 from kvapi.settings import Settings
@@ -121,10 +122,11 @@ class Store:
         self._metrics.operations.inc((operation, result))
 
     def pool_usage(self) -> tuple[int, int]:
-        """(in use, idle) connections of this process's pool."""
-        in_use = len(self._pool._in_use_connections)
-        idle = len(self._pool._available_connections)
-        return in_use, idle
+        """(in use, idle) connections of this process's pool, from redis-py's public counts."""
+        counts = {ConnectionState.USED.value: 0, ConnectionState.IDLE.value: 0}
+        for count, attributes in self._pool.get_connection_count():
+            counts[str(attributes[DB_CLIENT_CONNECTION_STATE])] += count
+        return counts[ConnectionState.USED.value], counts[ConnectionState.IDLE.value]
 
     async def ping(self) -> None:
         await self._call("ping", self.redis.ping)

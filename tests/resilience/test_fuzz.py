@@ -1,5 +1,6 @@
 """Schemathesis against the OpenAPI schema, in-process, on a real Redis: no 5xx, and every
-response (status, headers, body) as the schema documents it.
+response (status, headers, body) as the schema documents it, for the requests the schema
+describes and for bodies it cannot describe: not UTF-8, not JSON, nested too deeply.
 
 KVAPI_FUZZ_EXAMPLES sets examples per operation (CI: the default; nightly: more). The test
 counts the cases it really ran, because Hypothesis stops early on small input spaces.
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -37,6 +39,24 @@ CHECKS = [
 ]
 
 
+# Bodies no JSON schema can describe, sent as application/json.
+UNDECODABLE = st.one_of(
+    st.tuples(  # not UTF-8: a byte that cannot start or continue a character, or a surrogate
+        st.binary(max_size=16),
+        st.sampled_from([b"\xff", b"\xc3(", b"\xed\xa0\x80", b"\x80"]),
+        st.binary(max_size=16),
+    ).map(b"".join),
+    st.text(max_size=16).map(lambda text: ("{" + text + ",").encode("utf-8", "surrogatepass")),
+    # Past any recursion limit (Hypothesis raises Python's while a test runs).
+    st.integers(50_000, 60_000).map(lambda depth: b"[" * depth + b"]" * depth),
+)
+SETTINGS = settings(
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
 @pytest.fixture(scope="module")
 def schema() -> Iterator[schemathesis.schemas.BaseSchema]:
     with redis_server() as server:  # its own: fuzzed writes and deletes touch nobody's data
@@ -49,12 +69,7 @@ def test_no_5xx_and_every_response_conforms(schema: schemathesis.schemas.BaseSch
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
+        @settings(SETTINGS, max_examples=EXAMPLES)
         @given(case=operation.as_strategy())
         def run(case: schemathesis.Case) -> None:
             case.call_and_validate(checks=CHECKS)
@@ -63,3 +78,24 @@ def test_no_5xx_and_every_response_conforms(schema: schemathesis.schemas.BaseSch
         run()
     assert sum(ran.values()) >= MIN_CASES, ran
     print(f"schemathesis cases by operation: {ran}, total {sum(ran.values())}")
+
+
+def test_undecodable_bodies_get_the_documented_422(schema: schemathesis.schemas.BaseSchema) -> None:
+    ran = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if not operation.body:
+            continue
+
+        @settings(SETTINGS, max_examples=EXAMPLES)
+        @given(case=operation.as_strategy(), body=UNDECODABLE)
+        def run(case: schemathesis.Case, body: bytes) -> None:
+            nonlocal ran
+            response = case.call_and_validate(
+                checks=CHECKS, data=body, headers={"Content-Type": "application/json"}
+            )
+            assert response.status_code == 422, (body[:40], response.text[:200])
+            ran += 1
+
+        run()
+    assert ran >= EXAMPLES // 2, ran

@@ -4,8 +4,8 @@ import multiprocessing
 import os
 import re
 
+from kvapi.middleware.telemetry import new_request_id
 from kvapi.observability.logging import current_pid
-from kvapi.observability.middleware import new_request_id
 
 
 def in_forked_child(function):  # type: ignore[no-untyped-def]

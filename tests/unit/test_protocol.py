@@ -2,16 +2,17 @@
 inside the real server): header deadline, header size cap, and normal requests untouched."""
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from starlette.types import Receive, Scope, Send
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from kvapi.protocol import GuardedHttpToolsProtocol, header_limits
+from kvapi.protocol import guarded_protocol
+from kvapi.settings import Settings
 
 TIMEOUT_S = 0.3
+PROTOCOL = guarded_protocol(Settings(header_timeout_s=TIMEOUT_S, max_header_bytes=2048))
 
 
 async def hello(scope: Scope, receive: Receive, send: Send) -> None:
@@ -19,23 +20,14 @@ async def hello(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b"hello"})
 
 
-@pytest.fixture(autouse=True)
-def tight_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("KVAPI_HEADER_TIMEOUT_S", str(TIMEOUT_S))
-    monkeypatch.setenv("KVAPI_MAX_HEADER_BYTES", "2048")
-    header_limits.cache_clear()
-    yield
-    header_limits.cache_clear()
-
-
 async def exchange(request: bytes) -> bytes:
     """Send `request` to a fresh server on loopback and return all it answers until it closes."""
-    config = Config(app=hello, lifespan="off", http=GuardedHttpToolsProtocol, log_level="error")
+    config = Config(app=hello, lifespan="off", http=PROTOCOL, log_level="error")
     config.load()
     state = ServerState()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: GuardedHttpToolsProtocol(config=config, server_state=state, app_state={}),
+        lambda: PROTOCOL(config=config, server_state=state, app_state={}),
         "127.0.0.1",
         0,
     )

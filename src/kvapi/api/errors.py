@@ -5,8 +5,10 @@ import logging
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from kvapi.store import StoreUnavailable
 
@@ -33,3 +35,31 @@ async def invalid_request(request: Request, error: Exception) -> Response:
     errors = error.errors() if isinstance(error, RequestValidationError) else []
     body = json.dumps({"detail": jsonable_encoder(errors)}, ensure_ascii=True)
     return Response(body, status_code=422, media_type="application/json")
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """FastAPI's answer to an HTTPException, but for a JSON body it cannot decode at all.
+
+    A body that is not UTF-8, or nested past Python's recursion limit, makes FastAPI answer
+    400 "There was an error parsing the body", which no operation documents; any other
+    undecodable JSON is its 422 json_invalid, so these get that same documented 422.
+    """
+    cause = error.__cause__
+    if isinstance(error, HTTPException) and error.status_code == 400:
+        if isinstance(cause, UnicodeDecodeError):
+            return await invalid_request(request, json_invalid(cause.start, str(cause)))
+        if isinstance(cause, RecursionError):
+            return await invalid_request(request, json_invalid(0, "JSON nested too deeply"))
+    return await http_exception_handler(request, error)  # type: ignore[arg-type]
+
+
+def json_invalid(position: int, reason: str) -> RequestValidationError:
+    """The error FastAPI reports for a body that is not JSON."""
+    error = {
+        "type": "json_invalid",
+        "loc": ("body", position),
+        "msg": "JSON decode error",
+        "input": {},
+        "ctx": {"error": reason},
+    }
+    return RequestValidationError([error])

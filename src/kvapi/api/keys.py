@@ -15,13 +15,12 @@ from kvapi.api.schemas import (
     KeyPage,
     PutBody,
     PutResult,
+    Responses,
 )
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
-NOT_FOUND: dict[int | str, dict[str, object]] = {
-    404: {"model": ErrorBody, "description": "no such key"}
-}
+NOT_FOUND: Responses = {404: {"model": ErrorBody, "description": "no such key"}}
 
 
 MAX_CURSOR = 2**64 - 1  # Redis answers a larger SCAN cursor with an error: refuse it as input

@@ -82,12 +82,29 @@ class LegacyHealthBody(BaseModel):
     redis: str
 
 
-ERRORS: dict[int | str, dict[str, object]] = {
+Responses = dict[int | str, dict[str, object]]
+
+BODY_TOO_LARGE = "request body larger than KVAPI_MAX_BODY_BYTES"
+# What the body-limit layer answers for any request, whichever operation it is for.
+BODY_ERRORS: Responses = {
+    408: {"model": ErrorBody, "description": "the request body did not arrive in time"},
+    413: {"model": ErrorBody, "description": BODY_TOO_LARGE},
+}
+# The errors of every key-value operation (the rate-limited ones).
+ERRORS: Responses = {
+    429: {
+        "model": ErrorBody,
+        "description": "rate limit exceeded (only when KVAPI_RATE_LIMIT_* is set); "
+        "Retry-After says when to retry",
+    },
     503: {"model": UnavailableBody, "description": "Redis did not answer within the timeout"},
 }
-WRITE_ERRORS: dict[int | str, dict[str, object]] = {
+WRITE_ERRORS: Responses = {
     **ERRORS,
     401: {"model": ErrorBody, "description": "write tokens are configured and none was sent"},
     403: {"model": ErrorBody, "description": "the bearer token is not a write token"},
-    413: {"model": ErrorBody, "description": "value larger than KVAPI_MAX_VALUE_BYTES"},
+    413: {
+        "model": ErrorBody,
+        "description": f"value larger than KVAPI_MAX_VALUE_BYTES, or {BODY_TOO_LARGE}",
+    },
 }

@@ -10,10 +10,10 @@ import re
 import time
 from collections.abc import Sequence
 
-from starlette._utils import get_route_path  # what Route.matches() compares: path minus root_path
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kvapi.middleware.http import header
 from kvapi.observability.access import access_log
 from kvapi.observability.logging import request_id_var
 from kvapi.observability.metrics import Metrics
@@ -31,6 +31,16 @@ SECURITY_HEADERS = [
 ]
 
 Candidate = tuple[re.Pattern[str] | None, frozenset[str] | None, str]  # regex, methods, template
+
+
+def route_path(scope: Scope) -> str:
+    """The path routes are matched against: the ASGI `path` keeps the `root_path` a proxy
+    mounts the app under, and starlette's routing strips it the same way."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :]
+    return path
 
 
 class RouteTemplates:
@@ -61,7 +71,7 @@ class RouteTemplates:
         }
 
     def __call__(self, scope: Scope) -> str:
-        path = get_route_path(scope)
+        path = route_path(scope)
         method = scope["method"]
         candidates = self._static.get(path, self._templated)
         partial = UNMATCHED
@@ -76,9 +86,10 @@ class RouteTemplates:
 
 
 def incoming_request_id(scope: Scope) -> str:
-    for name, value in scope["headers"]:
-        if name == REQUEST_ID_HEADER and SANE_REQUEST_ID.fullmatch(value):
-            return str(value.decode())
+    """The client's X-Request-ID when it is a sane one, else a new id."""
+    sent = header(scope, REQUEST_ID_HEADER)
+    if sent is not None and SANE_REQUEST_ID.fullmatch(sent):
+        return sent.decode()
     return new_request_id()
 
 
@@ -88,13 +99,6 @@ def new_request_id() -> str:
     forked worker."""
     # B311 (random is not for secrets): an id is not a secret.
     return f"{random.getrandbits(128):032x}"  # nosec B311
-
-
-def header(scope: Scope, wanted: bytes) -> str | None:
-    for name, value in scope["headers"]:
-        if name == wanted:
-            return str(value.decode("latin-1"))
-    return None
 
 
 class TelemetryMiddleware:
@@ -147,6 +151,7 @@ class TelemetryMiddleware:
                 self.metrics.durations.observe(labels, duration)
             if self.log_access and access_log.enabled():
                 client = scope.get("client")
+                user_agent = header(scope, b"user-agent")
                 access_log.write(
                     request_id,
                     {
@@ -156,7 +161,7 @@ class TelemetryMiddleware:
                         "status": status,
                         "duration_ms": round(duration * 1000, 3),
                         "client_ip": client[0] if client else None,
-                        "user_agent": header(scope, b"user-agent"),
+                        "user_agent": user_agent.decode("latin-1") if user_agent else None,
                         "bytes": sent_bytes,
                     },
                 )

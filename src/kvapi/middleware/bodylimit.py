@@ -8,32 +8,21 @@ the body is never read.
 """
 
 import asyncio
-import contextlib
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kvapi.api.schemas import ErrorBody
+from kvapi.middleware.http import header, refusal
 
 CLOSE = {"Connection": "close"}
 
 
 def body_framing(scope: Scope) -> tuple[int | None, bool]:
     """(declared Content-Length, whether a Transfer-Encoding is sent)."""
-    length: int | None = None
-    encoded = False
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            # the HTTP server has already rejected a malformed length
-            with contextlib.suppress(ValueError):
-                length = int(value)
-        elif name == b"transfer-encoding":
-            encoded = True
-    return length, encoded
-
-
-def too_large(limit: int) -> HTTPException:
-    return HTTPException(413, f"Request body larger than {limit} bytes", headers=CLOSE)
+    declared = header(scope, b"content-length")
+    # The HTTP server has already refused a malformed length (uvicorn answers 400 for one).
+    length = int(declared) if declared is not None and declared.isdigit() else None
+    return length, header(scope, b"transfer-encoding") is not None
 
 
 class BodyLimitMiddleware:
@@ -41,7 +30,7 @@ class BodyLimitMiddleware:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
-        self.refusal = ErrorBody(detail=f"Request body larger than {max_bytes} bytes")
+        self.too_large = f"Request body larger than {max_bytes} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,7 +38,7 @@ class BodyLimitMiddleware:
             return
         length, encoded = body_framing(scope)
         if length is not None and length > self.max_bytes:
-            await self._refuse(send)
+            await refusal(413, self.too_large, CLOSE)(scope, receive, send)
             return
         if not length and not encoded:
             # HTTP/1.1 frames a body only by Content-Length or Transfer-Encoding: without
@@ -75,17 +64,8 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 complete = not message.get("more_body", False)
                 if received > self.max_bytes:
-                    raise too_large(self.max_bytes)
+                    # the app is reading: its exception handler answers the same body
+                    raise HTTPException(413, self.too_large, CLOSE)
             return message
 
         await self.app(scope, receive_within_limits, send)
-
-    async def _refuse(self, send: Send) -> None:
-        body = self.refusal.model_dump_json().encode()
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
