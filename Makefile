@@ -31,7 +31,7 @@ up: $(SYNCED) ## run the service on :8000 with an embedded Redis (foreground)
 	KVAPI_PORT=$${KVAPI_PORT:-8000} $(BIN)/kvapi serve
 
 .PHONY: lint
-lint: $(SYNCED) ## ruff (lint + format check), mypy --strict and bandit on src
+lint: $(SYNCED) ## ruff (lint + format check), mypy --strict on src and testbed, bandit on src
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.net import free_port
-from tests.support.processes import KvapiProcess, http_ok, supervised
-
 from bench.variants import Variant
+from testbed.net import free_port
+from testbed.processes import KvapiProcess, http_ok, supervised
 
 # Settings of the caller's shell must not leak into a variant (e.g. KVAPI_ACCESS_LOG=false).
 LEAKY_PREFIXES = ("KVAPI_", "PROMETHEUS_MULTIPROC_DIR", "OTEL_")

@@ -7,9 +7,6 @@ import socket
 import time
 import uuid
 
-from tests.support.redis import RedisProcess
-from tests.support.tools import REPO
-
 from image.harness import (
     Build,
     Container,
@@ -19,6 +16,8 @@ from image.harness import (
     run_container,
     run_tool,
 )
+from testbed.redis import RedisProcess
+from testbed.tools import REPO
 
 UID = "10001"
 # What the image adds to its base (the venv and the user): a budget that catches a build tool

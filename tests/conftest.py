@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from kvapi.app import create_app
 from kvapi.observability.access import access_log
 from kvapi.settings import Settings
-from tests.support.logs import JsonLines
-from tests.support.redis import RedisProcess, redis_server
+from testbed.logs import JsonLines
+from testbed.redis import RedisProcess, redis_server
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ from bench import run
 from bench.servers import running
 from bench.variants import BARE, ORIGINAL, Variant
 
-from tests.support.redis import RedisProcess
-from tests.support.tools import require_binary
+from testbed.redis import RedisProcess
+from testbed.tools import require_binary
 
 
 @pytest.mark.parametrize("variant", [ORIGINAL, BARE], ids=lambda v: v.name)

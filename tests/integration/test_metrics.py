@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kvapi import __version__
+from testbed.metrics import samples, value
 from tests.conftest import MakeClient
-from tests.support.metrics import samples, value
 
 
 def drive_known_traffic(client: TestClient) -> None:

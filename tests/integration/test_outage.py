@@ -5,8 +5,8 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from testbed.redis import RedisProcess
 from tests.conftest import MakeClient
-from tests.support.redis import RedisProcess
 
 TIMEOUT_S = 0.5
 REQUESTS = [

@@ -7,10 +7,10 @@ import time
 import redis
 from fastapi.testclient import TestClient
 
+from testbed.logs import JsonLines
+from testbed.metrics import value
+from testbed.redis import RedisProcess
 from tests.conftest import MakeClient
-from tests.support.logs import JsonLines
-from tests.support.metrics import value
-from tests.support.redis import RedisProcess
 
 LIMITS = {"rate_limit_reads": "3/minute", "rate_limit_writes": "2/minute"}
 RATELIMIT = re.compile(r'"reads";r=0;t=(\d+)')

@@ -10,9 +10,9 @@ import orjson
 import pytest
 
 from kvapi.observability.metrics import FLUSH_EVERY_S
-from tests.support.metrics import value
-from tests.support.net import wait_until
-from tests.support.processes import KvapiProcess, kvapi_server
+from testbed.metrics import value
+from testbed.net import wait_until
+from testbed.processes import KvapiProcess, kvapi_server
 
 TOKEN, SECRET_VALUE = "tok-9c8b7a-SECRET", "val-5d4e3f-SECRET"
 REQUESTS = 200

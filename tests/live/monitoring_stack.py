@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import yaml
 
+from testbed.net import free_port
+from testbed.processes import supervised
 from tests.deploy.monitoring_support import PROMETHEUS, PROMETHEUS_CONFIG, load_yaml
-from tests.support.net import free_port
-from tests.support.processes import supervised
 
 SCRAPE_INTERVAL = "1s"
 ALERT_FOR = "2s"

@@ -19,6 +19,10 @@ from typing import Any
 import httpx
 import pytest
 
+from testbed.net import wait_until
+from testbed.processes import http_ok, kvapi_server
+from testbed.redis import redis_server
+from testbed.tools import require_binary
 from tests.deploy.monitoring_support import (
     ALERTMANAGER_CONFIG,
     SEVERITY_RECEIVERS,
@@ -32,10 +36,6 @@ from tests.live.monitoring_stack import (
     render_prometheus_config,
     running,
 )
-from tests.support.net import wait_until
-from tests.support.processes import http_ok, kvapi_server
-from tests.support.redis import redis_server
-from tests.support.tools import require_binary
 
 pytestmark = pytest.mark.live
 

@@ -13,10 +13,10 @@ import time
 import pytest
 import redis
 
+from testbed.processes import kvapi_server
+from testbed.redis import redis_server
 from tests.resilience.load import Load, Result, running, summary
 from tests.resilience.report import record
-from tests.support.processes import kvapi_server
-from tests.support.redis import redis_server
 
 _run = itertools.count()
 

@@ -12,11 +12,11 @@ reload a few connections are reset while the old workers shut down (docs/reliabi
 import signal
 import time
 
+from testbed.net import wait_until
+from testbed.processes import KvapiProcess, kvapi_server
 from tests.resilience.load import THREADS, Load, Result, read_write, running, summary
 from tests.resilience.processes import wait_for_workers, workers
 from tests.resilience.report import record
-from tests.support.net import wait_until
-from tests.support.processes import KvapiProcess, kvapi_server
 
 
 def accepted_ids(server: KvapiProcess) -> set[str]:

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import httpx
 
+from testbed.net import wait_until
+from testbed.processes import kvapi_server
+from testbed.redis import RedisProcess
 from tests.resilience.load import Load, read_write, running, summary
 from tests.resilience.report import record
-from tests.support.net import wait_until
-from tests.support.processes import kvapi_server
-from tests.support.redis import RedisProcess
 
 TIMEOUT_S = 0.5
 # The limiter runs too (a limit nobody reaches), so its fail-open path is under test as well:

@@ -4,11 +4,11 @@ import os
 import signal
 import time
 
+from testbed.net import wait_until
+from testbed.processes import kvapi_server
 from tests.resilience.load import THREADS, Load, read_write, running, summary
 from tests.resilience.processes import wait_for_workers, workers
 from tests.resilience.report import record
-from tests.support.net import wait_until
-from tests.support.processes import kvapi_server
 
 
 def test_sigkill_of_a_worker_loses_at_most_its_requests_in_flight(redis_url: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from tests.support.net import free_port, wait_until
+from testbed.net import free_port, wait_until
 
 
 @contextlib.contextmanager
