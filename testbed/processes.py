@@ -15,6 +15,15 @@ import orjson
 
 from testbed.net import free_port, wait_until
 
+# Settings of the caller's shell that must not reach a server under test or measurement
+# (e.g. KVAPI_ACCESS_LOG=false, a stray OTLP endpoint, another run's metrics directory).
+LEAKY_PREFIXES = ("KVAPI_", "PROMETHEUS_MULTIPROC_DIR", "OTEL_")
+
+
+def scrubbed_environment() -> dict[str, str]:
+    """This process's environment without the service's own settings."""
+    return {key: value for key, value in os.environ.items() if not key.startswith(LEAKY_PREFIXES)}
+
 
 @contextlib.contextmanager
 def supervised(
@@ -98,13 +107,7 @@ def kvapi_server(
         }
         if redis_url:
             settings["KVAPI_REDIS_URL"] = redis_url
-        environment = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith("KVAPI_") and key != "PROMETHEUS_MULTIPROC_DIR"
-        }
-        environment.update(settings)
-        environment.update(env or {})
+        environment = scrubbed_environment() | settings | (env or {})
         log_path = Path(tmp) / "kvapi.log"
         command = [sys.executable, "-m", "kvapi.server", "serve"]
         ready = http_ok(f"http://127.0.0.1:{port}/healthz")

@@ -13,9 +13,9 @@ import time
 import pytest
 import redis
 
+from testbed.load import Load, Result, running, summary
 from testbed.processes import kvapi_server
 from testbed.redis import redis_server
-from tests.resilience.load import Load, Result, running, summary
 from tests.resilience.report import record
 
 _run = itertools.count()

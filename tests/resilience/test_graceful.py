@@ -12,9 +12,9 @@ reload a few connections are reset while the old workers shut down (docs/reliabi
 import signal
 import time
 
+from testbed.load import THREADS, Load, Result, read_write, running, summary
 from testbed.net import wait_until
 from testbed.processes import KvapiProcess, kvapi_server
-from tests.resilience.load import THREADS, Load, Result, read_write, running, summary
 from tests.resilience.processes import wait_for_workers, workers
 from tests.resilience.report import record
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import httpx
 
+from testbed.load import Load, read_write, running, summary
 from testbed.net import wait_until
 from testbed.processes import kvapi_server
 from testbed.redis import RedisProcess
-from tests.resilience.load import Load, read_write, running, summary
 from tests.resilience.report import record
 
 TIMEOUT_S = 0.5

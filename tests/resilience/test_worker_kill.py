@@ -4,9 +4,9 @@ import os
 import signal
 import time
 
+from testbed.load import THREADS, Load, read_write, running, summary
 from testbed.net import wait_until
 from testbed.processes import kvapi_server
-from tests.resilience.load import THREADS, Load, read_write, running, summary
 from tests.resilience.processes import wait_for_workers, workers
 from tests.resilience.report import record
 
