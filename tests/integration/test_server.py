@@ -107,6 +107,11 @@ def test_every_output_line_is_json(served: Served) -> None:
     assert {"kvapi.access", "gunicorn.error", "uvicorn.error", "kvapi.server"} <= loggers
 
 
+def test_responses_name_no_server(served: Served) -> None:
+    for path in ("/healthz", "/v1/keys/served", "/nowhere"):
+        assert "server" not in httpx.get(served.server.base_url + path).headers, path
+
+
 def test_secrets_and_values_never_logged(served: Served) -> None:
     text = served.server.log_path.read_text()
     assert TOKEN not in text and SECRET_VALUE not in text
