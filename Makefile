@@ -46,6 +46,10 @@ fmt: $(SYNCED) ## format and autofix
 test: lint checkov-venv ## the whole suite with the 90 % coverage gate
 	$(BIN)/pytest --cov --cov-report=term --cov-report=xml:reports/coverage.xml $(PYTEST_ARGS)
 
+.PHONY: test-fast
+test-fast: $(SYNCED) ## the edit loop: unit and integration tests without the slow real-process ones (< 1 min)
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow" tests/unit tests/integration $(PYTEST_ARGS)
+
 # Resilience (tests/resilience): see docs/reliability.md. `make test` runs these too; the nightly
 # job raises KVAPI_FUZZ_EXAMPLES (Schemathesis examples per operation, default 250).
 .PHONY: chaos

@@ -18,6 +18,8 @@ from bench.variants import BARE, ORIGINAL, Variant
 from testbed.redis import RedisProcess
 from testbed.tools import require_binary
 
+pytestmark = pytest.mark.slow  # real server processes: `make test-fast` leaves these out
+
 
 @pytest.mark.parametrize("variant", [ORIGINAL, BARE], ids=lambda v: v.name)
 def test_yardstick_apps_answer_the_legacy_contract(

@@ -17,6 +17,8 @@ from testbed.metrics import value
 from testbed.net import wait_until
 from testbed.processes import KvapiProcess, kvapi_server
 
+pytestmark = pytest.mark.slow  # real server processes: `make test-fast` leaves these out
+
 TOKEN, SECRET_VALUE = "tok-9c8b7a-SECRET", "val-5d4e3f-SECRET"
 MIN_REQUESTS = 200
 BURST = 10  # concurrent connections: one worker busy with some leaves others to its sibling
