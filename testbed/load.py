@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from testbed.net import wait_until
+
 THREADS = 4
 PAUSE_S = 0.01
 
@@ -85,6 +87,11 @@ class Load:
                 with self._lock:
                     self.results.append(result)
                 time.sleep(self.pause_s)
+
+    def wait_for(self, count: int, since: float = 0.0, timeout: float = 30) -> None:
+        """Until `count` requests started at or after `since` (time.monotonic()) have a result:
+        a phase of a test lasts a number of requests, not a number of seconds."""
+        wait_until(lambda: len(self.between(since)) >= count, timeout, f"{count} load results")
 
     def between(self, start: float, end: float = float("inf")) -> list[Result]:
         """The results of requests started in [start, end)."""

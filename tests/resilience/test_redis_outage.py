@@ -58,7 +58,7 @@ def test_outage_under_load(private_redis: RedisProcess) -> None:
     with kvapi_server(private_redis.url, workers=2, env=ENV) as server:
         load = Load(server.base_url, read_write, timeout_s=10)
         with running(load):
-            time.sleep(1)
+            load.wait_for(50)  # the healthy phase
             private_redis.stop()
             stopped = probe_during_outage(server.base_url)
             private_redis.start()
