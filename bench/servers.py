@@ -6,13 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.net import free_port
-from tests.support.processes import KvapiProcess, http_ok, supervised
-
 from bench.variants import Variant
+from testbed.net import free_port
+from testbed.processes import KvapiProcess, http_ok, scrubbed_environment, supervised
 
-# Settings of the caller's shell must not leak into a variant (e.g. KVAPI_ACCESS_LOG=false).
-LEAKY_PREFIXES = ("KVAPI_", "PROMETHEUS_MULTIPROC_DIR", "OTEL_")
 # In the pod /tmp is memory-backed (emptyDir medium Memory): metrics files, gunicorn heartbeat
 # files and, here, the servers' logs go to tmpfs too. On a disk-backed /tmp a busy disk stalls
 # the event loop on those writes and the tail latency measures the disk.
@@ -25,8 +22,7 @@ def pinned(command: list[str], cpus: str | None) -> list[str]:
 
 
 def clean_environment() -> dict[str, str]:
-    kept = {k: v for k, v in os.environ.items() if not k.startswith(LEAKY_PREFIXES)}
-    return kept | ({"TMPDIR": MEMORY_TMP} if MEMORY_TMP else {})
+    return scrubbed_environment() | ({"TMPDIR": MEMORY_TMP} if MEMORY_TMP else {})
 
 
 @dataclass

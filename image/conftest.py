@@ -5,10 +5,10 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from tests.support.redis import RedisProcess, redis_server
-from tests.support.tools import REPO, require_binary
 
 from image.harness import Build, Container, build_image, run_container, stand_in_base
+from testbed.redis import RedisProcess, redis_server
+from testbed.tools import REPO, require_binary
 
 REPORT = REPO / "reports" / "image-build.json"
 BUILT = pytest.StashKey[Build]()

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.net import free_port, wait_until
-from tests.support.tools import REPO
+from testbed.net import free_port, wait_until
+from testbed.tools import REPO
 
 STORAGE = [
     "--storage-driver", "vfs",

@@ -7,9 +7,6 @@ import socket
 import time
 import uuid
 
-from tests.support.redis import RedisProcess
-from tests.support.tools import REPO
-
 from image.harness import (
     Build,
     Container,
@@ -19,6 +16,10 @@ from image.harness import (
     run_container,
     run_tool,
 )
+from testbed.metrics import value
+from testbed.net import wait_until
+from testbed.redis import RedisProcess
+from testbed.tools import REPO
 
 UID = "10001"
 # What the image adds to its base (the venv and the user): a budget that catches a build tool
@@ -38,6 +39,11 @@ def request(container: Container, method: str, path: str, body: bytes = b"") -> 
     with socket.create_connection(("127.0.0.1", container.port), timeout=10) as sock:
         sock.sendall(request_head(method, path, body) + body)
         return parse_response(receive_all(sock))
+
+
+def puts_in_flight(container: Container) -> float:
+    text = request(container, "GET", "/metrics")[1].decode()
+    return value(text, "http_requests_in_progress", method="PUT", route="/v1/keys/{key}") or 0
 
 
 def receive_all(sock: socket.socket) -> bytes:
@@ -134,10 +140,12 @@ def test_sigterm_drains_an_in_flight_request_and_stops_within_10_s(
         head = request_head("PUT", f"/v1/keys/drain-{uuid.uuid4().hex}", body)
         with socket.create_connection(("127.0.0.1", draining.port), timeout=15) as sock:
             sock.sendall(head + body[:10])
-            time.sleep(0.5)  # a worker has parsed the headers: the request is in flight
+            wait_until(lambda: puts_in_flight(draining) == 1, 10, "the PUT in flight")
             podman("kill", "--signal", "TERM", draining.name)
             signalled = time.monotonic()
-            time.sleep(2)
+            wait_until(
+                lambda: "Handling signal: term" in draining.logs(), 10, "gunicorn to take SIGTERM"
+            )
             assert draining.state()["Status"] == "running", "stopped without draining"
             sock.sendall(body[10:])
             status, response = parse_response(receive_all(sock))

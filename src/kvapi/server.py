@@ -124,7 +124,7 @@ class Server(BaseApplication):
             # nobody unless listed, since the client address is the rate-limit identity.
             "forwarded_allow_ips": s.trusted_proxies,
             "loglevel": s.log_level.lower(),
-            "logconfig_dict": logging_config(s.log_level),
+            "logconfig_dict": logging_config(s.log_level, s.log_format),
             "accesslog": None,
             "post_worker_init": post_worker_init,
             "child_exit": child_exit,
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     if args.command == "healthcheck":
         return healthcheck(settings)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     serve(settings)
     return 0
 

@@ -4,7 +4,7 @@
 worker and its protocol; the workers fork from the master and never read the environment.
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int | None = Field(default=None, ge=1, description="default: number of CPUs")
     log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto: console lines on a terminal, JSON otherwise"
+    )
     write_tokens: Annotated[tuple[str, ...], NoDecode] = ()
     max_value_bytes: int = Field(default=1_048_576, ge=1)
     redis_timeout_s: float = Field(default=1.0, gt=0)
@@ -81,6 +84,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: str) -> str:
         return value.upper()
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("redis_url")
     @classmethod

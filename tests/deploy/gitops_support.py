@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from testbed.tools import REPO
 from tests.deploy.k8s_support import Obj, build_overlay_text
-from tests.support.tools import REPO
 
 GITOPS = REPO / "deploy" / "gitops"
 ENVIRONMENTS = ("dev", "staging", "prod")

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.tools import REPO, require_binary
+from testbed.tools import REPO, require_binary
 
 K8S = REPO / "deploy" / "k8s"
 OVERLAYS = ("dev", "staging", "prod")

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.tools import REPO
+from testbed.tools import REPO
 
 OBSERVABILITY = REPO / "observability"
 PROMETHEUS = OBSERVABILITY / "prometheus"

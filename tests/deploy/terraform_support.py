@@ -15,7 +15,7 @@ from typing import Any
 import hcl2
 from hcl2 import SerializationOptions
 
-from tests.support.tools import REPO
+from testbed.tools import REPO
 
 TERRAFORM = REPO / "deploy" / "terraform"
 MODULES = TERRAFORM / "modules"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.tools import REPO
+from testbed.tools import REPO
 
 CLAIMS = REPO / "docs" / "CLAIMS.md"
 NUMBER = r"\d+(?:[.,]\d+)*"

@@ -13,7 +13,7 @@ import check_jsonschema
 import pytest
 import yaml
 
-from tests.support.tools import REPO, require_binary
+from testbed.tools import REPO, require_binary
 
 COMPOSE = REPO / "compose.yaml"
 ENV_EXAMPLE = REPO / ".env.example"

@@ -5,7 +5,7 @@ import json
 import re
 import subprocess
 
-from tests.support.tools import REPO, require_binary
+from testbed.tools import REPO, require_binary
 
 DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from kvapi.settings import Settings
-from tests.support.tools import REPO
+from testbed.tools import REPO
 
 README = REPO / "README.md"
 DOCS = REPO / "docs"

@@ -19,8 +19,8 @@ import kubernetes_validate
 import pytest
 from celpy import celtypes
 
+from testbed.tools import REPO
 from tests.deploy.k8s_support import KUBERNETES_VERSION, OVERLAYS, Obj, built, of_kind
-from tests.support.tools import REPO
 
 POLICY_DIR = REPO / "deploy" / "gitops" / "policies" / "kvapi-images"
 REPOSITORY = "ghcr.io/kvapi-platform/kvapi"

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from testbed.tools import require_binary
 from tests.deploy.k8s_support import K8S, built, load_yaml, one
-from tests.support.tools import require_binary
 
 TEMPLATE = load_yaml(K8S / "base" / "analysis-template.yaml")
 ARGS = {"namespace": "kvapi", "canary-hash": "canary"}

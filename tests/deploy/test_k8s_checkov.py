@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from testbed.tools import REPO, require_binary
 from tests.deploy.k8s_support import OVERLAYS, Obj, built
-from tests.support.tools import REPO, require_binary
 
 SKIP_PREFIX = "checkov.io/skip"
 

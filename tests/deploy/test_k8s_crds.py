@@ -14,8 +14,8 @@ import subprocess
 
 import pytest
 
+from testbed.tools import require_binary
 from tests.deploy.k8s_support import CRD_GROUPS, K8S, OVERLAYS, Obj, api_group, built, of_kind
-from tests.support.tools import require_binary
 
 VALIDATE_DIR = K8S / "validate"
 KINDS_EXPECTED = {"Rollout", "AnalysisTemplate", "ServiceMonitor", "PrometheusRule"}

@@ -18,6 +18,7 @@ from types import ModuleType
 
 import pytest
 
+from testbed.tools import REPO, require_binary
 from tests.deploy.gitops_support import (
     ENVIRONMENTS,
     EXACT_VERSION,
@@ -29,7 +30,6 @@ from tests.deploy.gitops_support import (
     sync_wave,
 )
 from tests.deploy.test_k8s_crds import validate
-from tests.support.tools import REPO, require_binary
 
 ADDONS = {
     "argo-rollouts",

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
+from testbed.tools import REPO
 from tests.deploy.k8s_support import KUBERNETES_VERSION, Obj, built, one
-from tests.support.tools import REPO
 
 ENVIRONMENTS = REPO / "deploy" / "terraform" / "environments"
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from testbed.tools import REPO, require_binary
 from tests.deploy.monitoring_support import (
     ALERTMANAGER_CONFIG,
     GRAFANA,
@@ -25,7 +26,6 @@ from tests.deploy.monitoring_support import (
     dashboards_package,
     load_yaml,
 )
-from tests.support.tools import REPO, require_binary
 
 
 def run(*args: str) -> str:

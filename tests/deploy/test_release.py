@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.tools import REPO, require_binary
+from testbed.tools import REPO, require_binary
 
 WORKFLOW = REPO / ".github" / "workflows" / "cd.yml"
 RELEASE_ACTION = REPO / ".github" / "actions" / "release" / "action.yml"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.tools import REPO, require_binary
+from testbed.tools import REPO, require_binary
 
 K8S = REPO / "deploy" / "k8s"
 OVERLAYS = sorted(path.name for path in (K8S / "overlays").iterdir() if path.is_dir())

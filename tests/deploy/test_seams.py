@@ -28,6 +28,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from testbed.tools import REPO
 from tests.deploy import terraform_support as tf
 from tests.deploy.gitops_support import (
     ENVIRONMENTS,
@@ -37,7 +38,6 @@ from tests.deploy.gitops_support import (
     sync_wave,
 )
 from tests.deploy.k8s_support import KUBERNETES_VERSION, OVERLAYS, Obj, built, of_kind
-from tests.support.tools import REPO
 
 OBSERVABILITY = REPO / "observability"
 

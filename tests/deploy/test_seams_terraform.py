@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from testbed.tools import REPO
 from tests.deploy import terraform_seams as seams
-from tests.support.tools import REPO
 
 Check = Callable[[Path], list[str]]
 CHECKS: list[Check] = [

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.processes import KvapiProcess, kvapi_server
-from tests.support.tools import REPO, require_binary
+from testbed.processes import KvapiProcess, kvapi_server
+from testbed.tools import REPO, require_binary
 
 SMOKE_TEST = REPO / ".github" / "scripts" / "smoke-test"
 TOKEN = "smoke-token"  # noqa: S105 - a test value, no secret

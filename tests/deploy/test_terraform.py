@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from testbed.tools import REPO, in_ci
 from tests.deploy.terraform_docs import readme_with_tables
 from tests.deploy.terraform_fmt import unformatted
 from tests.deploy.terraform_support import (
@@ -34,7 +35,6 @@ from tests.deploy.terraform_support import (
     terraform_settings,
     walk,
 )
-from tests.support.tools import REPO, in_ci
 
 REQUIRED_TAGS = {"Project", "Environment", "ManagedBy", "Repository"}
 OPEN_CIDRS = {"0.0.0.0/0", "::/0"}

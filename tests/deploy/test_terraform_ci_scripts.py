@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.tools import REPO
+from testbed.tools import REPO
 
 SCRIPTS = REPO / ".github" / "scripts"
 

@@ -15,8 +15,10 @@ from bench import run
 from bench.servers import running
 from bench.variants import BARE, ORIGINAL, Variant
 
-from tests.support.redis import RedisProcess
-from tests.support.tools import require_binary
+from testbed.redis import RedisProcess
+from testbed.tools import require_binary
+
+pytestmark = pytest.mark.slow  # real server processes: `make test-fast` leaves these out
 
 
 @pytest.mark.parametrize("variant", [ORIGINAL, BARE], ids=lambda v: v.name)

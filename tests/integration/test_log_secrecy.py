@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import redis
 
+from testbed.logs import JsonLines
+from testbed.redis import RedisProcess
 from tests.conftest import MakeClient
-from tests.support.logs import JsonLines
-from tests.support.redis import RedisProcess
 
 TOKEN, VALUE = "tok-SECRET-4b3a2c", "VALUE-SECRET-7e6d5f"
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}

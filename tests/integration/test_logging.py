@@ -3,8 +3,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from testbed.logs import JsonLines, access_lines
 from tests.conftest import MakeClient
-from tests.support.logs import JsonLines, access_lines
 
 ACCESS_FIELDS = {
     "timestamp", "level", "logger", "event", "request_id", "trace_id", "span_id", "method",

@@ -1,13 +1,16 @@
 """After known traffic, /metrics shows the exact names, labels and values."""
 
-import time
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 
+import kvapi.app
 from kvapi import __version__
+from kvapi.observability.metrics import HTTP_BUCKETS
+from testbed.metrics import samples, value
+from testbed.net import wait_until
 from tests.conftest import MakeClient
-from tests.support.metrics import samples, value
 
 
 def drive_known_traffic(client: TestClient) -> None:
@@ -46,20 +49,37 @@ def test_http_metrics_use_route_templates(client: TestClient) -> None:
         value(text, "http_request_duration_seconds_count", method="GET", route="/v1/keys/{key}")
         == 3
     )
-    assert (
-        value(text, "http_request_duration_seconds_bucket", method="GET", route="/", le="10.0") == 1
+    buckets = sorted(
+        (float(labels["le"]), count)
+        for (name, label_set), count in samples(text).items()
+        if name == "http_request_duration_seconds_bucket"
+        and (labels := dict(label_set))["route"] == "/"
     )
-    assert (
-        value(text, "http_request_duration_seconds_bucket", method="GET", route="/", le="0.001")
-        is not None
-    )
+    assert [le for le, _ in buckets] == [*HTTP_BUCKETS, float("inf")]  # 1 ms .. 10 s, DESIGN.md
+    counts = [count for _, count in buckets]
+    assert counts == sorted(counts) and counts[-1] == 1  # cumulative, the one request in +Inf
     assert value(text, "http_requests_in_progress", method="GET", route="/metrics") == 1
+
+
+def scrape_when(client: TestClient, ready: Callable[[str], bool], what: str) -> str:
+    """/metrics once `ready` holds for it: for what the service records off the request path."""
+    scrapes: list[str] = []
+
+    def scraped_ready() -> bool:
+        scrapes.append(client.get("/metrics").text)
+        return ready(scrapes[-1])
+
+    wait_until(scraped_ready, 5, what)
+    return scrapes[-1]
 
 
 def test_business_and_redis_metrics(client: TestClient) -> None:
     drive_known_traffic(client)
-    time.sleep(0.2)  # the active-client record is written off the request path
-    text = client.get("/metrics").text
+    text = scrape_when(
+        client,
+        lambda text: value(text, "kvapi_active_clients", window="1h") == 1,
+        "the active-client record",
+    )
     operations = {
         ("write", "created"): 2,
         ("write", "replaced"): 1,
@@ -82,10 +102,18 @@ def test_business_and_redis_metrics(client: TestClient) -> None:
     assert value(text, "kvapi_redis_command_duration_seconds_count", command="get") == 3
 
 
-def test_pool_gauges(client: TestClient) -> None:
-    text = client.get("/metrics").text
-    names = {name for name, _ in samples(text)}
-    assert "kvapi_redis_pool_connections" in names
+def test_pool_gauges(make_client: MakeClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kvapi.app, "POOL_SAMPLE_EVERY_S", 0.01)  # the sampler's clock
+    client = make_client()
+    assert client.get("/v1/keys/k").status_code == 404  # takes connections and gives them back
+    scrape_when(
+        client,
+        lambda text: (
+            (value(text, "kvapi_redis_pool_connections", state="idle") or 0) >= 1
+            and value(text, "kvapi_redis_pool_connections", state="in_use") == 0
+        ),
+        "idle pool connections, none in use",
+    )
 
 
 @pytest.mark.parametrize("token", ["alpha", "beta"])
@@ -93,8 +121,11 @@ def test_authenticated_clients_count_by_token(make_client: MakeClient, token: st
     client = make_client(write_tokens="alpha,beta")
     client.put("/v1/keys/k", json={"value": "v"}, headers={"Authorization": f"Bearer {token}"})
     client.get("/v1/keys/k")  # same IP, no token: a second client
-    time.sleep(0.2)
-    assert value(client.get("/metrics").text, "kvapi_active_clients", window="1h") == 2
+    scrape_when(
+        client,
+        lambda text: value(text, "kvapi_active_clients", window="1h") == 2,
+        "two active clients",
+    )
 
 
 def test_metrics_can_be_switched_off(make_client: MakeClient) -> None:

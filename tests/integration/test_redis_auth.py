@@ -2,8 +2,8 @@
 
 from fastapi.testclient import TestClient
 
+from testbed.redis import redis_server
 from tests.conftest import MakeClient
-from tests.support.redis import redis_server
 
 ACL = {"requirepass": "default-secret", "user": "app on >app-secret ~* +@all"}
 

@@ -10,7 +10,7 @@ from kvapi.app import create_app
 from kvapi.observability.logging import JsonFormatter, no_trace
 from kvapi.observability.tracing import setup_tracing
 from kvapi.settings import Settings
-from tests.support.logs import JsonLines, access_lines
+from testbed.logs import JsonLines, access_lines
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import contextlib
 import json
 import math
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -18,14 +17,14 @@ from typing import Any
 import httpx
 import yaml
 
+from testbed.net import free_port
+from testbed.processes import http_ok, supervised
 from tests.deploy.monitoring_support import (
     ALERTMANAGER_CONFIG,
     PROMETHEUS,
     PROMETHEUS_CONFIG,
     load_yaml,
 )
-from tests.support.net import free_port
-from tests.support.processes import http_ok, supervised
 
 SCRAPE_INTERVAL = "1s"
 ALERT_FOR = "2s"
@@ -132,6 +131,12 @@ class PrometheusAPI:
         )["result"]
         return result
 
+    def scrapes_since(self, job: str, start: float) -> int:
+        """How many scrapes of `job` succeeded since `start` (1 s apart)."""
+        window = max(1, math.ceil(time.time() - start))
+        result = self.get("/api/v1/query", query=f'sum_over_time(up{{job="{job}"}}[{window}s])')
+        return int(float(result["result"][0]["value"][1])) if result["result"] else 0
+
     def has_data(self, expr: str, start: float, end: float) -> bool:
         """At least one series with one finite value over [start, end]."""
         return any(
@@ -151,48 +156,6 @@ class PrometheusAPI:
             target["labels"]["job"]: target["health"]
             for target in self.get("/api/v1/targets")["activeTargets"]
         }
-
-
-class Traffic:
-    """A thread that keeps calling kvapi with a realistic mix, client errors included."""
-
-    def __init__(self, base_url: str) -> None:
-        self.client = httpx.Client(base_url=base_url, timeout=2)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.statuses: dict[int, int] = {}
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> None:
-        try:
-            status = self.client.request(method, path, **kwargs).status_code
-        except httpx.HTTPError:
-            status = 0
-        self.statuses[status] = self.statuses.get(status, 0) + 1
-
-    def _run(self) -> None:
-        i = 0
-        while not self.stopping.is_set():
-            key = f"k{i % 40}"
-            self._call("PUT", f"/v1/keys/{key}", json={"value": "v" * (1 + i % 200)})
-            self._call("GET", f"/v1/keys/{key}")  # hit
-            self._call("GET", f"/v1/keys/missing-{i}")  # miss, 404
-            self._call("GET", "/v1/keys", params={"limit": 10})
-            self._call("POST", f"/write/legacy{i % 5}", params={"value": str(i)})
-            self._call("GET", "/")
-            if i % 5 == 0:
-                self._call("DELETE", f"/v1/keys/k{(i + 20) % 40}")
-                self._call("PUT", f"/v1/keys/{key}", content=b"not json")  # 422
-            i += 1
-            time.sleep(0.05)
-
-    def __enter__(self) -> "Traffic":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=10)
-        self.client.close()
 
 
 def free_address() -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import redis
 
-from tests.support.net import free_port, wait_until
+from testbed.net import free_port, wait_until
 
 LOOPBACK = "127.0.0.1"
 

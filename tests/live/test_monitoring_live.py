@@ -1,7 +1,7 @@
 """The proof of observability/: real kvapi (2 workers), Redis, redis_exporter, node_exporter,
 Prometheus with the committed configuration and rules, and Alertmanager, all on loopback.
 
-Traffic runs, then Redis is stopped until RedisDown and KvapiHighErrorRatio fire in Prometheus
+Mixed traffic runs, then Redis is stopped until RedisDown and KvapiHighErrorRatio fire in Prometheus
 and arrive in Alertmanager, then Redis comes back. Afterwards every recording rule and every
 query of every dashboard panel must return data over the run, except the panels that the
 dashboard code marks with the reason they cannot have data here.
@@ -18,6 +18,11 @@ from typing import Any
 
 import pytest
 
+from testbed import load
+from testbed.net import wait_until
+from testbed.processes import http_ok, kvapi_server
+from testbed.redis import redis_server
+from testbed.tools import require_binary
 from tests.deploy.monitoring_support import (
     SEVERITY_RECEIVERS,
     dashboards_package,
@@ -25,7 +30,6 @@ from tests.deploy.monitoring_support import (
 )
 from tests.live.monitoring_stack import (
     PrometheusAPI,
-    Traffic,
     alertmanager,
     alertmanager_alerts,
     free_address,
@@ -33,10 +37,6 @@ from tests.live.monitoring_stack import (
     render_prometheus_config,
     running,
 )
-from tests.support.net import wait_until
-from tests.support.processes import http_ok, kvapi_server
-from tests.support.redis import redis_server
-from tests.support.tools import require_binary
 
 pytestmark = pytest.mark.live
 
@@ -50,7 +50,7 @@ class Run:
     end: float = 0.0
     fired: dict[str, str] = field(default_factory=dict)  # alertname -> state in Prometheus
     delivered: dict[str, dict[str, Any]] = field(default_factory=dict)  # Alertmanager's view
-    statuses: dict[int, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)  # "200" (or an error name) -> count
 
 
 def binaries() -> dict[str, str]:
@@ -121,14 +121,21 @@ def run() -> Iterator[Run]:
         )
         api = PrometheusAPI(url["prometheus"])
         result = Run(prometheus=api, start=time.time())
-        with Traffic(kvapi.base_url) as traffic:
+        traffic = load.Load(kvapi.base_url, load.mixed, timeout_s=2)
+        with load.running(traffic, threads=1):
             wait_until(
                 lambda: set(api.targets_up().values()) == {"up"} and len(api.targets_up()) == 5,
                 30,
                 "all five jobs scraped",
                 every=0.5,
             )
-            time.sleep(12)  # enough 1 s scrapes for every 10 s rate window
+            # 12 successful 1 s scrapes: every 10 s rate window has data before the outage
+            wait_until(
+                lambda: api.scrapes_since("kvapi", result.start) >= 12,
+                60,
+                "12 scrapes of kvapi",
+                every=0.5,
+            )
 
             redis.stop()
             try:
@@ -149,8 +156,18 @@ def run() -> Iterator[Run]:
             finally:
                 redis.start()
             wait_until(kvapi.healthy, 10, "kvapi healthy again")
-            time.sleep(5)  # scrapes of the recovered Redis and of traffic after the outage
-        result.statuses = dict(traffic.statuses)
+            recovered = time.time()
+            # scrapes of the recovered Redis and of traffic after the outage
+            wait_until(
+                lambda: (
+                    min(api.scrapes_since(job, recovered) for job in ("kvapi", "redis_exporter"))
+                    >= 5
+                ),
+                60,
+                "5 scrapes of kvapi and the recovered Redis",
+                every=0.5,
+            )
+        result.statuses = load.outcomes(traffic.results)
         result.end = time.time()
         yield result
     # Closing the stack stopped every process, newest first: none may be left behind.
@@ -159,9 +176,9 @@ def run() -> Iterator[Run]:
 
 def test_traffic_had_successes_and_errors(run: Run) -> None:
     print(f"responses by status over the run: {sorted(run.statuses.items())}")
-    assert run.statuses.get(200, 0) > 100
-    assert run.statuses.get(404, 0) > 10
-    assert run.statuses.get(503, 0) + run.statuses.get(500, 0) > 10  # during the Redis outage
+    assert run.statuses.get("200", 0) > 100
+    assert run.statuses.get("404", 0) > 10
+    assert run.statuses.get("503", 0) + run.statuses.get("500", 0) > 10  # during the Redis outage
 
 
 @pytest.mark.parametrize("alertname", OUTAGE_ALERTS)

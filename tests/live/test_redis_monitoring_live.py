@@ -27,6 +27,9 @@ from typing import Any
 
 import pytest
 
+from testbed.net import wait_until
+from testbed.processes import http_ok
+from testbed.tools import require_binary
 from tests.deploy.monitoring_support import RUNBOOK_URL, SEVERITY_RECEIVERS, dashboards_package
 from tests.live.monitoring_stack import (
     PrometheusAPI,
@@ -44,9 +47,6 @@ from tests.live.redis_tls import (
     primary_and_replica,
     replica_online,
 )
-from tests.support.net import wait_until
-from tests.support.processes import http_ok
-from tests.support.tools import require_binary
 
 pytestmark = pytest.mark.live
 

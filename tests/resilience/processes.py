@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from tests.support.net import wait_until
-from tests.support.processes import KvapiProcess
+from testbed.net import wait_until
+from testbed.processes import KvapiProcess
 
 
 def workers(master_pid: int) -> set[int]:

@@ -6,7 +6,7 @@ import platform
 import time
 from pathlib import Path
 
-from tests.support.tools import REPO
+from testbed.tools import REPO
 
 REPORT_DIR = REPO / "reports" / "resilience"
 

@@ -13,10 +13,10 @@ import time
 import pytest
 import redis
 
-from tests.resilience.load import Load, Result, running, summary
+from testbed.load import THREADS, Load, Result, running, summary
+from testbed.processes import kvapi_server
+from testbed.redis import redis_server
 from tests.resilience.report import record
-from tests.support.processes import kvapi_server
-from tests.support.redis import redis_server
 
 _run = itertools.count()
 
@@ -37,10 +37,10 @@ def test_acknowledged_writes_survive_a_redis_kill(fsync: str) -> None:
     with redis_server(config) as server, kvapi_server(server.url, workers=2, env=env) as kvapi:
         load = Load(kvapi.base_url, unique_writes)
         with running(load):
-            time.sleep(1.5)
+            load.wait_for(100)
             killed_at = time.monotonic()
             server.kill()
-            time.sleep(0.5)
+            load.wait_for(THREADS, since=killed_at)  # writes that met the dead Redis
         server.start()  # same port, same directory: it loads the AOF
         acked = acknowledged(load.results)
         client: redis.Redis[str] = redis.Redis.from_url(server.url, decode_responses=True)

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 
 from kvapi.app import create_app
 from kvapi.settings import Settings
-from tests.support.redis import redis_server
+from testbed.redis import redis_server
 
 EXAMPLES = int(os.environ.get("KVAPI_FUZZ_EXAMPLES", "250"))
 MIN_CASES = 1000

@@ -12,11 +12,11 @@ reload a few connections are reset while the old workers shut down (docs/reliabi
 import signal
 import time
 
-from tests.resilience.load import THREADS, Load, Result, read_write, running, summary
+from testbed.load import THREADS, Load, Result, read_write, running, summary
+from testbed.net import wait_until
+from testbed.processes import KvapiProcess, kvapi_server
 from tests.resilience.processes import wait_for_workers, workers
 from tests.resilience.report import record
-from tests.support.net import wait_until
-from tests.support.processes import KvapiProcess, kvapi_server
 
 
 def accepted_ids(server: KvapiProcess) -> set[str]:
@@ -36,18 +36,18 @@ def test_reload_then_stop_under_load(redis_url: str) -> None:
         wait_for_workers(server, 2)
         load = Load(server.base_url, read_write, keep_alive=False)
         with running(load):
-            time.sleep(1)
+            load.wait_for(50)
             old = workers(master)
             hup_at = time.monotonic()
             server.process.send_signal(signal.SIGHUP)
             wait_until(lambda: not workers(master) & old, 30, "the old workers to exit")
             wait_for_workers(server, 4)  # the two new ones have started too
             reloaded_after = time.monotonic() - hup_at
-            time.sleep(1)
+            load.wait_for(50, since=hup_at + reloaded_after)  # served by the new workers
             term_at = time.monotonic()
             exit_code = server.stop(signal.SIGTERM)
             stopped_after = time.monotonic() - term_at
-            time.sleep(0.3)  # a few requests knock on a closed port
+            load.wait_for(THREADS, since=term_at + stopped_after)  # knocks on a closed port
 
         assert exit_code == 0
         accepted = accepted_ids(server)

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import httpx
 
-from tests.resilience.load import Load, read_write, running, summary
+from testbed.load import Load, read_write, running, summary
+from testbed.net import wait_until
+from testbed.processes import kvapi_server
+from testbed.redis import RedisProcess
 from tests.resilience.report import record
-from tests.support.net import wait_until
-from tests.support.processes import kvapi_server
-from tests.support.redis import RedisProcess
 
 TIMEOUT_S = 0.5
 # The limiter runs too (a limit nobody reaches), so its fail-open path is under test as well:
@@ -58,7 +58,7 @@ def test_outage_under_load(private_redis: RedisProcess) -> None:
     with kvapi_server(private_redis.url, workers=2, env=ENV) as server:
         load = Load(server.base_url, read_write, timeout_s=10)
         with running(load):
-            time.sleep(1)
+            load.wait_for(50)  # the healthy phase
             private_redis.stop()
             stopped = probe_during_outage(server.base_url)
             private_redis.start()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from kvapi.app import create_app
 from kvapi.settings import Settings
-from tests.support.redis import redis_server
+from testbed.redis import redis_server
 
 EXAMPLES = 300
 MAX_KEY_BYTES = 512

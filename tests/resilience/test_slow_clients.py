@@ -12,7 +12,7 @@ import httpx
 import pytest
 import redis
 
-from tests.support.processes import KvapiProcess, kvapi_server
+from testbed.processes import KvapiProcess, kvapi_server
 
 TIMEOUT_S = 1.0
 ENV = {

@@ -4,11 +4,11 @@ import os
 import signal
 import time
 
-from tests.resilience.load import THREADS, Load, read_write, running, summary
+from testbed.load import THREADS, Load, read_write, running, summary
+from testbed.net import wait_until
+from testbed.processes import kvapi_server
 from tests.resilience.processes import wait_for_workers, workers
 from tests.resilience.report import record
-from tests.support.net import wait_until
-from tests.support.processes import kvapi_server
 
 
 def test_sigkill_of_a_worker_loses_at_most_its_requests_in_flight(redis_url: str) -> None:
@@ -17,7 +17,7 @@ def test_sigkill_of_a_worker_loses_at_most_its_requests_in_flight(redis_url: str
         wait_for_workers(server, 2)
         load = Load(server.base_url, read_write)
         with running(load):
-            time.sleep(1.5)
+            load.wait_for(100)
             victim = min(workers(master))
             killed_at = time.monotonic()
             os.kill(victim, signal.SIGKILL)
@@ -27,7 +27,7 @@ def test_sigkill_of_a_worker_loses_at_most_its_requests_in_flight(redis_url: str
                 "a replacement worker",
             )
             replaced_after = time.monotonic() - killed_at
-            time.sleep(1.5)
+            load.wait_for(100, since=killed_at + replaced_after)
 
         failed = [r for r in load.results if not r.ok]
         # Each client thread holds one keep-alive connection: what it had in flight on the

@@ -9,7 +9,7 @@ import pytest
 
 from kvapi.server import GC_YOUNG_THRESHOLD, embedded_redis, healthcheck, main, tune_gc
 from kvapi.settings import Settings
-from tests.support.net import free_port
+from testbed.net import free_port
 
 
 def test_without_url_or_embedded_server_it_exits_with_a_reason(

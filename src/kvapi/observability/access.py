@@ -1,4 +1,5 @@
-"""The access log: one JSON line per request, written in batches without logging's machinery.
+"""The access log: one JSON line per request, written in batches without logging's machinery
+(or, with KVAPI_LOG_FORMAT=console or on a terminal, one line for a person: console.py).
 
 A `logging.Logger.info` call builds a LogRecord, walks the logger hierarchy, takes the
 handler's lock and flushes stdout once per request: most of what the access line used to cost.
@@ -17,11 +18,14 @@ import select
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
 from kvapi.observability.logging import JsonFormatter, current_pid, rfc3339
+
+# Renders an access line for a person (console.py) from the line's dict and its epoch time.
+Renderer = Callable[[dict[str, Any], float], str]
 
 FLUSH_EVERY_S = 0.1
 CHUNK_BYTES = select.PIPE_BUF
@@ -37,14 +41,21 @@ class AccessLog:
         self._size = 0
         # In-process readers of every line (the tests' log capture), called as it is written.
         self.taps: list[Tap] = []
+        self._console: Renderer | None = None  # None: JSON, the format of the image and pods
+
+    def use_format(self, log_format: Literal["json", "console"]) -> None:
+        from kvapi.observability.console import ConsoleRenderer, colour_wanted
+
+        self._console = ConsoleRenderer(colour_wanted()).line if log_format == "console" else None
 
     def enabled(self) -> bool:
         return self._logger.isEnabledFor(logging.INFO)  # cached by logging until a level changes
 
     def write(self, request_id: str, fields: dict[str, Any]) -> None:
+        now = time.time()
         trace_id, span_id = JsonFormatter.trace_ids()
         doc = {
-            "timestamp": rfc3339(time.time()),
+            "timestamp": rfc3339(now),
             "level": "info",
             "logger": LOGGER,
             "event": "request",
@@ -54,7 +65,10 @@ class AccessLog:
             "pid": current_pid(),
             **fields,
         }
-        line = orjson.dumps(doc, default=str, option=orjson.OPT_APPEND_NEWLINE)
+        if self._console is None:
+            line = orjson.dumps(doc, default=str, option=orjson.OPT_APPEND_NEWLINE)
+        else:
+            line = (self._console(doc, now) + "\n").encode()
         for tap in self.taps:
             tap(line[:-1].decode())
         self._lines.append(line)

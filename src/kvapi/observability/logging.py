@@ -1,4 +1,5 @@
-"""JSON logs: one object per line on stdout, for the service, gunicorn and uvicorn alike."""
+"""JSON logs: one object per line on stdout, for the service, gunicorn and uvicorn alike (or, with
+KVAPI_LOG_FORMAT, one line for a person per event: console.py)."""
 
 import contextvars
 import functools
@@ -7,9 +8,11 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import orjson
+
+LogFormat = Literal["auto", "json", "console"]  # KVAPI_LOG_FORMAT
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -49,6 +52,10 @@ class JsonFormatter(logging.Formatter):
     trace_ids: TraceIds = staticmethod(no_trace)
 
     def format(self, record: logging.LogRecord) -> str:
+        return orjson.dumps(self.document(record), default=str).decode()
+
+    def document(self, record: logging.LogRecord) -> dict[str, Any]:
+        """The record as the dict every format renders (console.py writes it for a person)."""
         trace_id, span_id = self.trace_ids()
         doc: dict[str, Any] = {
             "timestamp": rfc3339(record.created),
@@ -65,17 +72,28 @@ class JsonFormatter(logging.Formatter):
             doc.update(fields)
         if record.exc_info:
             doc["exception"] = self.formatException(record.exc_info)
-        return orjson.dumps(doc, default=str).decode()
+        return doc
 
 
-def logging_config(level: str) -> dict[str, Any]:
-    """A dictConfig for every logger of the process; gunicorn takes it as logconfig_dict."""
-    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+def logging_config(level: str, log_format: LogFormat = "json") -> dict[str, Any]:
+    """A dictConfig for every logger of the process; gunicorn takes it as logconfig_dict.
+
+    log_format is KVAPI_LOG_FORMAT: json, console, or auto (console on a terminal)."""
+    from kvapi.observability.console import resolve
+
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": resolve(log_format),
+        "stream": "ext://sys.stdout",
+    }
     quiet = {"handlers": [], "propagate": False}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter}},
+        "formatters": {
+            "json": {"()": JsonFormatter},
+            "console": {"()": "kvapi.observability.console.ConsoleFormatter"},
+        },
         "handlers": {"stdout": handler},
         "root": {"level": level, "handlers": ["stdout"]},
         "loggers": {
@@ -89,10 +107,14 @@ def logging_config(level: str) -> dict[str, Any]:
     }
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, log_format: LogFormat = "json") -> None:
     import logging.config
 
-    logging.config.dictConfig(logging_config(level))
+    from kvapi.observability.access import access_log
+    from kvapi.observability.console import resolve
+
+    logging.config.dictConfig(logging_config(level, log_format))
+    access_log.use_format(resolve(log_format))
     logging.captureWarnings(True)
     sys.excepthook = log_uncaught
 

@@ -1,9 +1,10 @@
-"""A bounded load on loopback: a few client threads, each pacing its requests, every result kept.
+"""The threaded load generator of the tests: a few client threads on loopback, each pacing its
+requests, every result kept.
 
 Each request carries its own X-Request-ID, so a result can be matched with the service's
 access log line: that is how the tests tell a request the service accepted from one that never
-reached it. Load stays small (THREADS x 1/PAUSE_S requests per second at most) because the
-machine has 2 cores shared with everything else.
+reached it. Load stays small (threads x 1/pause_s requests per second at most) because the
+machine has 2 cores shared with everything else. bench/ measures throughput with wrk instead.
 """
 
 import itertools
@@ -16,11 +17,15 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from testbed.net import wait_until
+
 THREADS = 4
 PAUSE_S = 0.01
 
-# (method, path, json body) for the n-th request of a thread
-Plan = Callable[[int, int], tuple[str, str, dict[str, str] | None]]
+# (method, path with its query string, body: a dict is sent as JSON, bytes as they are)
+Request = tuple[str, str, dict[str, str] | bytes | None]
+# The n-th request of a thread: plan(thread, n)
+Plan = Callable[[int, int], Request]
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class Load:
     plan: Plan
     timeout_s: float = 10.0
     keep_alive: bool = True
+    pause_s: float = PAUSE_S
     results: list[Result] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -65,9 +71,14 @@ class Load:
                 request_id = uuid.uuid4().hex
                 started = time.monotonic()
                 status, error = None, None
+                content, json = (body, None) if isinstance(body, bytes) else (None, body)
                 try:
                     response = client.request(
-                        method, path, json=body, headers={"X-Request-ID": request_id}
+                        method,
+                        path,
+                        content=content,
+                        json=json,
+                        headers={"X-Request-ID": request_id},
                     )
                     status = response.status_code
                 except httpx.HTTPError as exc:
@@ -75,7 +86,12 @@ class Load:
                 result = Result(started, time.monotonic(), method, path, request_id, status, error)
                 with self._lock:
                     self.results.append(result)
-                time.sleep(PAUSE_S)
+                time.sleep(self.pause_s)
+
+    def wait_for(self, count: int, since: float = 0.0, timeout: float = 30) -> None:
+        """Until `count` requests started at or after `since` (time.monotonic()) have a result:
+        a phase of a test lasts a number of requests, not a number of seconds."""
+        wait_until(lambda: len(self.between(since)) >= count, timeout, f"{count} load results")
 
     def between(self, start: float, end: float = float("inf")) -> list[Result]:
         """The results of requests started in [start, end)."""
@@ -96,7 +112,7 @@ def running(load: Load, threads: int = THREADS) -> Iterator[Load]:
             worker.join(timeout=load.timeout_s + 5)
 
 
-def read_write(thread: int, n: int) -> tuple[str, str, dict[str, str] | None]:
+def read_write(thread: int, n: int) -> Request:
     """Alternate writes and reads of a few keys per thread."""
     key = f"load-{thread}-{n % 5}"
     if n % 2:
@@ -104,14 +120,43 @@ def read_write(thread: int, n: int) -> tuple[str, str, dict[str, str] | None]:
     return "PUT", f"/v1/keys/{key}", {"value": f"{thread}:{n}"}
 
 
-def summary(results: list[Result]) -> dict[str, object]:
-    """Counts by outcome and the slowest request, for the report and the docs."""
-    outcomes: dict[str, int] = {}
+def _mixed_round(i: int) -> list[Request]:
+    key = f"k{i % 40}"
+    calls: list[Request] = [
+        ("PUT", f"/v1/keys/{key}", {"value": "v" * (1 + i % 200)}),
+        ("GET", f"/v1/keys/{key}", None),  # hit
+        ("GET", f"/v1/keys/missing-{i}", None),  # miss, 404
+        ("GET", "/v1/keys?limit=10", None),
+        ("POST", f"/write/legacy{i % 5}?value={i}", None),
+        ("GET", "/", None),
+    ]
+    if i % 5 == 0:
+        calls.append(("DELETE", f"/v1/keys/k{(i + 20) % 40}", None))
+        calls.append(("PUT", f"/v1/keys/{key}", b"not json"))  # 422
+    return calls
+
+
+MIXED_CYCLE = [call for i in range(40) for call in _mixed_round(i)]
+
+
+def mixed(thread: int, n: int) -> Request:
+    """Every route of the service, hits, misses and client errors: traffic for dashboards."""
+    return MIXED_CYCLE[n % len(MIXED_CYCLE)]
+
+
+def outcomes(results: list[Result]) -> dict[str, int]:
+    """How many results had each status ("200", ...) or, without a response, each error."""
+    counted: dict[str, int] = {}
     for r in results:
         name = str(r.status) if r.status is not None else str(r.error)
-        outcomes[name] = outcomes.get(name, 0) + 1
+        counted[name] = counted.get(name, 0) + 1
+    return dict(sorted(counted.items()))
+
+
+def summary(results: list[Result]) -> dict[str, object]:
+    """Counts by outcome and the slowest request, for the report and the docs."""
     return {
         "requests": len(results),
-        "outcomes": dict(sorted(outcomes.items())),
+        "outcomes": outcomes(results),
         "max_seconds": round(max((r.seconds for r in results), default=0.0), 3),
     }

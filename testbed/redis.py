@@ -15,7 +15,7 @@ from pathlib import Path
 
 import redis
 
-from tests.support.net import free_port, port_open, wait_until
+from testbed.net import free_port, port_open, wait_until
 
 
 def server_binary() -> str:
