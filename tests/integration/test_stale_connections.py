@@ -17,18 +17,7 @@ from tests.support.logs import JsonLines
 from tests.support.metrics import value
 from tests.support.net import free_port, wait_until
 from tests.support.redis import RedisProcess, redis_server
-
-
-def client_of(server: RedisProcess) -> "redis.Redis[str]":
-    return redis.Redis(port=server.port, decode_responses=True)
-
-
-def replicate(replica: RedisProcess, primary: RedisProcess) -> None:
-    client = client_of(replica)
-    client.replicaof("127.0.0.1", primary.port)
-    wait_until(
-        lambda: client.info("replication")["master_link_status"] == "up", 10, "replication link"
-    )
+from tests.support.replication import client_of, promote, replicate
 
 
 def resets(make_text: str, reason: str) -> float | None:
@@ -62,7 +51,7 @@ def test_write_on_a_stale_connection_is_refused_once_then_goes_to_the_new_primar
     client = make_client(redis_url=endpoint.url)
     assert client.put("/v1/keys/before", json={"value": "1"}).status_code == 201
 
-    client_of(new).replicaof("NO", "ONE")
+    promote(new)
     client_of(old).replicaof("127.0.0.1", new.port)
     endpoint.point_at(new.port)
 
