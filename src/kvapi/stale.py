@@ -10,6 +10,7 @@ redis-py 8.1 maps these replies to (redis/_parsers/base.py, EXCEPTION_CLASSES).
 
 import logging
 import time
+from collections.abc import Callable
 
 from redis.asyncio import ConnectionPool
 from redis.exceptions import (
@@ -54,20 +55,26 @@ def stale_reason(error: BaseException) -> str | None:
 class StaleConnections:
     """Drops what a stale-connection error condemns, counts it, and logs each pool reset."""
 
-    def __init__(self, pool: ConnectionPool, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        metrics: Metrics,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self._pool = pool
         self._metrics = metrics
-        self._last_reset = -float("inf")  # time.perf_counter() of the last pool reset
+        self._clock = clock
+        self._last_reset = -float("inf")  # clock() of the last pool reset
 
     async def drop(self, reason: str, call_started: float) -> None:
-        """Act on a stale-connection error of a call that started at call_started (perf_counter)."""
+        """Act on a stale-connection error of a call that started at call_started (clock())."""
         if reason == "connection":
             # redis-py has already closed that connection: its retry's failure handler
             # disconnects it (redis/asyncio/client.py, execute_command), and the next command
             # on it connects again through DNS. The others may well be healthy.
             self._metrics.redis_connection_resets.labels(reason).inc()
             return
-        now = time.perf_counter()
+        now = self._clock()
         if call_started < self._last_reset or now - self._last_reset < RESET_EVERY_S:
             return  # its connection was dropped by a reset since, or one just happened
         self._last_reset = now
