@@ -8,6 +8,7 @@ through DNS (docs/adr/0090-stale-connections-after-failover.md). The classes are
 redis-py 8.1 maps these replies to (redis/_parsers/base.py, EXCEPTION_CLASSES).
 """
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -78,9 +79,13 @@ class StaleConnections:
         if call_started < self._last_reset or now - self._last_reset < RESET_EVERY_S:
             return  # its connection was dropped by a reset since, or one just happened
         self._last_reset = now
+        self._metrics.redis_connection_resets.labels(reason).inc()
+        log.warning("redis pool reset", extra={"fields": {"reason": reason}})
+        # Shielded: the caller's time bound may run out meanwhile, the reset must not stop halfway.
+        await asyncio.shield(self._reset_pool())
+
+    async def _reset_pool(self) -> None:
         # Idle connections are closed now; those in use by other calls are closed when they
         # come back to the pool, so no call in flight is cut off.
         await self._pool.update_active_connections_for_reconnect()  # type: ignore[no-untyped-call]
         await self._pool.disconnect(inuse_connections=False)
-        self._metrics.redis_connection_resets.labels(reason).inc()
-        log.warning("redis pool reset", extra={"fields": {"reason": reason}})
