@@ -37,6 +37,7 @@ class Result:
     request_id: str
     status: int | None  # None when no HTTP response came back
     error: str | None
+    retry_after: str | None = None  # the Retry-After header, if any
 
     @property
     def seconds(self) -> float:
@@ -70,7 +71,7 @@ class Load:
                 method, path, body = self.plan(thread, n)
                 request_id = uuid.uuid4().hex
                 started = time.monotonic()
-                status, error = None, None
+                status, error, retry_after = None, None, None
                 content, json = (body, None) if isinstance(body, bytes) else (None, body)
                 try:
                     response = client.request(
@@ -80,10 +81,12 @@ class Load:
                         json=json,
                         headers={"X-Request-ID": request_id},
                     )
-                    status = response.status_code
+                    status, retry_after = response.status_code, response.headers.get("Retry-After")
                 except httpx.HTTPError as exc:
                     error = type(exc).__name__
-                result = Result(started, time.monotonic(), method, path, request_id, status, error)
+                result = Result(
+                    started, time.monotonic(), method, path, request_id, status, error, retry_after
+                )
                 with self._lock:
                     self.results.append(result)
                 time.sleep(self.pause_s)

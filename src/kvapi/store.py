@@ -22,6 +22,7 @@ from redis.observability.attributes import DB_CLIENT_CONNECTION_STATE, Connectio
 
 from kvapi.observability.metrics import Metrics
 from kvapi.settings import Settings
+from kvapi.stale import StaleConnections, stale_reason
 
 USER_PREFIX = "kv:"
 INTERNAL_PREFIX = "_kvapi:"
@@ -100,23 +101,41 @@ class Store:
         # first come, first served instead, and the pool rarely has anyone to make wait.
         self._gate = asyncio.Semaphore(settings.redis_pool_size)
         self._put = self.redis.register_script(PUT_SCRIPT)
+        self._stale = StaleConnections(self._pool, metrics)
 
     async def close(self) -> None:
         await self.redis.aclose()
         await self._pool.aclose()
 
-    async def _call(self, command: str, operation: Callable[[], Awaitable[Any]]) -> Any:
+    async def _call(
+        self, command: str, operation: Callable[[], Awaitable[Any]], *, idempotent: bool = False
+    ) -> Any:
+        """Run one Redis operation, bounded as a whole; StoreUnavailable when it fails.
+
+        A stale connection (a failover, kvapi.stale) is dropped, and an idempotent operation
+        is tried once more on a fresh one within the same bound. A write is not: after a reset
+        whether it was applied is unknown, and after a refusal the DNS name may still lead to
+        the old node, so it fails (503 with Retry-After) and the client decides.
+        """
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._timeout), self._gate:
-                result = await operation()
+                try:
+                    return await operation()
+                except (RedisError, OSError) as error:
+                    reason = stale_reason(error)
+                    if reason is None:
+                        raise
+                    await self._stale.drop(reason, started)
+                    if not idempotent:
+                        raise
+                return await operation()
         except (RedisError, OSError, TimeoutError) as error:
             kind = error_kind(error)
             self._metrics.redis_errors.labels(command, kind).inc()
             raise StoreUnavailable(kind) from error
         finally:
             self._metrics.redis_durations.observe((command,), time.perf_counter() - started)
-        return result
 
     def _count(self, operation: str, result: str) -> None:
         self._metrics.operations.inc((operation, result))
@@ -129,10 +148,12 @@ class Store:
         return counts[ConnectionState.USED.value], counts[ConnectionState.IDLE.value]
 
     async def ping(self) -> None:
-        await self._call("ping", self.redis.ping)
+        await self._call("ping", self.redis.ping, idempotent=True)
 
     async def get_value(self, key: str) -> str | None:
-        value: str | None = await self._call("get", lambda: self.redis.get(USER_PREFIX + key))
+        value: str | None = await self._call(
+            "get", lambda: self.redis.get(USER_PREFIX + key), idempotent=True
+        )
         self._count("read", "miss" if value is None else "hit")
         return value
 
@@ -144,7 +165,7 @@ class Store:
                 result: list[Any] = await pipe.execute()
                 return result
 
-        value, ttl = await self._call("get", get_with_ttl)
+        value, ttl = await self._call("get", get_with_ttl, idempotent=True)
         self._count("read", "miss" if value is None else "hit")
         if value is None:
             return None
@@ -181,7 +202,7 @@ class Store:
                     break
             return Page(keys=keys, cursor=str(position) if position else None)
 
-        page: Page = await self._call("scan", scan_page)
+        page: Page = await self._call("scan", scan_page, idempotent=True)
         self._count("list", "ok")
         return page
 
@@ -210,5 +231,5 @@ class Store:
                 counts: list[int] = await pipe.execute()
             return dict(zip(CLIENT_WINDOWS, counts, strict=True))
 
-        counts: dict[str, int] = await self._call("pfcount", count)
+        counts: dict[str, int] = await self._call("pfcount", count, idempotent=True)
         return counts

@@ -28,6 +28,7 @@ from kvapi.observability.pending import PendingCounter, PendingGauge, PendingHis
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REDIS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1.0, 5.0)
 ROUTE_CLASSES = ("read", "write")
+STALE_REASONS = ("readonly", "loading", "masterdown", "tryagain", "connection")
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 FLUSH_EVERY_S = 1.0
@@ -85,6 +86,14 @@ class Metrics:
             multiprocess_mode="livesum",
             registry=registry,
         )
+        self.redis_connection_resets = Counter(
+            "kvapi_redis_connection_resets_total",
+            "Redis connections dropped as stale (failover) by reason; replies reset the whole pool",
+            ["reason"],
+            registry=registry,
+        )
+        for reason in STALE_REASONS:
+            self.redis_connection_resets.labels(reason)  # export 0 before the first reset
         self.kv_operations = Counter(
             "kvapi_kv_operations_total",
             "Key-value operations by operation and result",
