@@ -6,7 +6,7 @@ from testbed.net import wait_until
 from testbed.redis import RedisProcess
 
 
-def client_of(server: RedisProcess) -> "redis.Redis[str]":
+def client_of(server: RedisProcess) -> redis.Redis:
     return redis.Redis(port=server.port, decode_responses=True)
 
 
