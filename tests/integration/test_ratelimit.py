@@ -6,7 +6,7 @@ import re
 import redis
 from fastapi.testclient import TestClient
 
-from kvapi.ratelimit import FAIL_OPEN_S
+from kvapi.middleware.ratelimit import FAIL_OPEN_S
 from testbed.logs import JsonLines
 from testbed.metrics import value
 from testbed.net import wait_until
