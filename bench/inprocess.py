@@ -43,14 +43,17 @@ async def measure(app: Any, workload: str, requests: int) -> float:
             return {"type": "http.request", "body": b"", "more_body": False}
 
         statuses: list[int] = []
+        bodies: list[bytes] = []
 
         async def send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 statuses.append(message["status"])
+            elif message["type"] == "http.response.body":
+                bodies.append(message.get("body", b""))
 
         await app(request_scope(workload, number), receive, send)
         if statuses != [200]:
-            raise RuntimeError(f"request {number} answered {statuses}")
+            raise RuntimeError(f"request {number} answered {statuses} {bodies}")
 
     numbers = iter(range(10**6, 10**6 + 1000))  # warm-up: fills the pool and caches
 
