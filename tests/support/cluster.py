@@ -102,6 +102,14 @@ class LocalCluster:
     def primaries(self) -> list[NodeInfo]:
         return [node for node in self.topology() if node.role == "master" and node.slots]
 
+    def owners(self) -> dict[int, str]:
+        """slot -> host:port of its primary, as a fresh client reads it from the cluster."""
+        client: redis.RedisCluster[str] = redis.RedisCluster.from_url(self.url)
+        try:
+            return {slot: nodes[0].name for slot, nodes in client.nodes_manager.slots_cache.items()}
+        finally:
+            client.close()
+
     def node(self, port: int) -> RedisProcess:
         return next(node for node in self.nodes if node.port == port)
 

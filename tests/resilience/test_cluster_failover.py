@@ -1,0 +1,85 @@
+"""A primary of the cluster killed under bounded load: its replica takes over after the node
+timeout, and kvapi follows by itself. No 5xx other than 503 (with Retry-After) meanwhile,
+recovery within a bound, and every write acknowledged after the kill readable afterwards."""
+
+import time
+
+import httpx
+from redis.crc import key_slot
+
+from tests.resilience.cluster_load import (
+    WRITES,
+    acknowledged_writes,
+    kvapi_on,
+    missing,
+    unexpected,
+    unique_writes,
+)
+from tests.resilience.load import Load, Result, running, summary
+from tests.resilience.report import record
+from tests.support.cluster import NODE_TIMEOUT_MS, LocalCluster, local_cluster
+from tests.support.net import wait_until
+
+RTO_BOUND_S = 10.0  # node timeout 1.5 s, the replica's election, kvapi reloading its slot map
+SETTLE_S = 1.0  # from the first success on, each worker finds the new primary on its next call
+
+
+def slots_of(port: int, cluster: LocalCluster) -> set[int]:
+    return {slot for slot, owner in cluster.owners().items() if owner.endswith(f":{port}")}
+
+
+def key_in(slots: set[int]) -> str:
+    return next(f"probe-{n}" for n in range(100_000) if key_slot(f"kv:probe-{n}".encode()) in slots)
+
+
+def first_write_to(slots: set[int], results: list[Result]) -> Result | None:
+    succeeded = [
+        r
+        for r in results
+        if r.method in WRITES
+        and r.status is not None
+        and r.status < 300
+        and key_slot(f"kv:{r.path.split('?')[0].rsplit('/', 1)[1]}".encode()) in slots
+    ]
+    return min(succeeded, key=lambda r: r.finished, default=None)
+
+
+def test_primary_killed_under_load() -> None:
+    with local_cluster() as cluster, kvapi_on(cluster) as (server, direct):
+        load = Load(server.base_url, unique_writes, timeout_s=10)
+        with running(load):
+            wait_until(lambda: len(load.results) >= 100, 20, "load under way")
+            victim = cluster.primaries()[0]
+            victim_slots = slots_of(victim.port, cluster)
+            killed_at = time.monotonic()
+            cluster.node(victim.port).kill()
+            # No replica can take over before the node timeout: the dead shard's keys are 503s.
+            refused = httpx.get(f"{server.base_url}/v1/keys/{key_in(victim_slots)}", timeout=5)
+            assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+            wait_until(cluster.healthy, 30, "a replica took over the dead primary's slots")
+            wait_until(
+                lambda: first_write_to(victim_slots, load.between(killed_at)) is not None,
+                RTO_BOUND_S,
+                "a write to the dead primary's slots succeeding again",
+            )
+            recovered = first_write_to(victim_slots, load.between(killed_at))
+            assert recovered is not None
+            settled = recovered.finished + SETTLE_S
+            wait_until(lambda: len(load.between(settled)) >= 200, 30, "load after recovery")
+        after = load.between(settled)
+        before = [r for r in load.results if r.finished < killed_at]
+        lost = missing(direct, acknowledged_writes(before))
+        figures = {
+            "node_timeout_ms": NODE_TIMEOUT_MS,
+            "recovery_seconds": round(recovered.finished - killed_at, 3),
+            "outage": summary(load.between(killed_at, recovered.finished)),
+            "after_recovery": summary(after),
+            "acknowledged_before_kill": len(acknowledged_writes(before)),
+            "lost_writes": len(lost),
+        }
+        record("cluster_failover", figures)
+        assert not unexpected(load.results), summary(unexpected(load.results))
+        assert recovered.finished - killed_at <= RTO_BOUND_S, figures
+        assert after and all(r.ok for r in after), figures
+        acknowledged_after = acknowledged_writes(load.between(killed_at))
+        assert missing(direct, acknowledged_after) == [], figures
