@@ -83,3 +83,36 @@ def test_primary_killed_under_load() -> None:
         assert after and all(r.ok for r in after), figures
         acknowledged_after = acknowledged_writes(load.between(killed_at))
         assert missing(direct, acknowledged_after) == [], figures
+
+
+def test_a_whole_shard_down_is_a_503_until_it_returns() -> None:
+    """Primary and replica of one shard gone: the cluster fails (CLUSTERDOWN on every node once
+    the node timeout passes), every key answers 503 with Retry-After, readiness fails, liveness
+    does not; the shard restarted from its nodes.conf, kvapi serves again by itself."""
+    with local_cluster() as cluster, kvapi_on(cluster) as (server, _direct):
+        victim = cluster.primaries()[0]
+        replica = next(node for node in cluster.topology() if node.primary_id == victim.node_id)
+        shard = [cluster.node(victim.port), cluster.node(replica.port)]
+        elsewhere = key_in(set(range(16384)) - slots_of(victim.port, cluster))
+        url = f"{server.base_url}/v1/keys/{elsewhere}"
+        assert httpx.put(url, json={"value": "v"}, timeout=5).status_code == 201
+        for node in shard:
+            node.kill()
+
+        def refused_everywhere() -> bool:
+            response = httpx.get(url, timeout=5)
+            assert response.status_code in (200, 503), response.text
+            return response.status_code == 503 and response.headers["retry-after"] == "1"
+
+        wait_until(refused_everywhere, 15, "CLUSTERDOWN reaching a key of a healthy shard")
+        assert httpx.get(f"{server.base_url}/readyz", timeout=5).status_code == 503
+        assert httpx.get(f"{server.base_url}/healthz", timeout=5).status_code == 200
+        for node in shard:
+            node.start()
+        wait_until(lambda: httpx.get(url, timeout=5).status_code == 200, 30, "service back")
+        assert httpx.get(url, timeout=5).json()["value"] == "v"
+        wait_until(
+            lambda: httpx.get(f"{server.base_url}/readyz", timeout=5).status_code == 200,
+            30,
+            "ready again",
+        )
