@@ -51,8 +51,8 @@ def test_primary_killed_under_load() -> None:
             wait_until(lambda: len(load.results) >= 100, 20, "load under way")
             victim = cluster.primaries()[0]
             victim_slots = slots_of(victim.port, cluster)
+            cluster.node(victim.port).kill()  # returns once the process is gone
             killed_at = time.monotonic()
-            cluster.node(victim.port).kill()
             # No replica can take over before the node timeout: the dead shard's keys are 503s.
             refused = httpx.get(f"{server.base_url}/v1/keys/{key_in(victim_slots)}", timeout=5)
             assert refused.status_code == 503 and refused.headers["retry-after"] == "1"

@@ -94,10 +94,22 @@ class LocalCluster:
     def client(self, node: RedisProcess) -> "redis.Redis[str]":
         return redis.Redis(port=node.port, socket_timeout=1, decode_responses=True)
 
-    def topology(self) -> list[NodeInfo]:
+    def topology(self, node: RedisProcess | None = None) -> list[NodeInfo]:
         """The nodes as a running node sees them, failed ones left out."""
-        with self.client(self.running()[0]) as client:
+        with self.client(node or self.running()[0]) as client:
             return parse_nodes(str(client.execute_command("CLUSTER", "NODES")))
+
+    def agreed(self) -> bool:
+        """Every running node has the same view of which primary serves how many slots (what
+        `redis-cli --cluster check` demands before it reshards)."""
+        try:
+            views = {
+                frozenset((n.node_id, n.slots) for n in self.topology(node) if n.role == "master")
+                for node in self.running()
+            }
+        except (redis.RedisError, OSError):
+            return False
+        return len(views) == 1
 
     def primaries(self) -> list[NodeInfo]:
         return [node for node in self.topology() if node.role == "master" and node.slots]
@@ -130,12 +142,13 @@ class LocalCluster:
                         link = client.info("replication").get("master_link_status")
                         if link != "up":
                             return False
-            return len(self.primaries()) == PRIMARIES
+            return len(self.primaries()) == PRIMARIES and self.agreed()
         except (redis.RedisError, OSError, KeyError):
             return False
 
     def reshard(self, source: NodeInfo, target: NodeInfo, slots: int) -> None:
         """Move `slots` slots, and their keys, with MIGRATE: clients see MOVED and ASK."""
+        wait_until(self.agreed, 30, "every node agreeing on the slots before resharding")
         self.cli(
             "--cluster",
             "reshard",
