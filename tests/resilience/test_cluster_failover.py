@@ -3,10 +3,13 @@ timeout, and kvapi follows by itself. No 5xx other than 503 (with Retry-After) m
 recovery within a bound, and every write acknowledged after the kill readable afterwards."""
 
 import time
+from typing import Any
 
 import httpx
+from redis.cluster import RedisCluster
 from redis.crc import key_slot
 
+from kvapi.cluster_scan import ClusterCursor
 from tests.resilience.cluster_load import (
     WRITES,
     acknowledged_writes,
@@ -116,3 +119,46 @@ def test_a_whole_shard_down_is_a_503_until_it_returns() -> None:
             30,
             "ready again",
         )
+
+
+def served_page(url: str, params: dict[str, str]) -> dict[str, Any]:
+    """The page once it is served: a 503 (with Retry-After) while the slot map is reloaded."""
+    pages: list[dict[str, Any]] = []
+
+    def served() -> bool:
+        response = httpx.get(url, params=params, timeout=5)
+        assert response.status_code in (200, 503), response.text
+        if response.status_code == 503:
+            assert response.headers["retry-after"] == "1"
+            return False
+        pages.append(response.json())
+        return True
+
+    wait_until(served, 10, "a page after the failover")
+    return pages[-1]
+
+
+def test_a_listing_goes_on_across_a_failover() -> None:
+    """A cursor names the node it walked; after a failover its shard is walked again on the
+    promoted replica, so the listing repeats keys but misses none (ADR 0096)."""
+    with local_cluster() as cluster, kvapi_on(cluster) as (server, direct):
+        present = {f"list-{n}" for n in range(300)}
+        for key in present:
+            direct.set(f"kv:{key}", key)
+        # Every replica has them all before a primary dies: this test is about the cursor.
+        direct.execute_command("WAIT", 1, 5000, target_nodes=RedisCluster.PRIMARIES)
+        url = f"{server.base_url}/v1/keys"
+        first = httpx.get(url, params={"prefix": "list-", "limit": 50}, timeout=5).json()
+        seen = set(first["keys"])
+        cursor = ClusterCursor.decode(first["next_cursor"])
+        walked = cluster.node(int(cursor.node.rsplit(":", 1)[1]))
+        walked.kill()
+        wait_until(cluster.healthy, 30, "the walked shard's replica taking over")
+        assert cluster.owners()[cursor.slot] != cursor.node  # the cursor's node is gone
+
+        next_cursor: str | None = first["next_cursor"]
+        while next_cursor is not None:
+            body = served_page(url, {"prefix": "list-", "cursor": next_cursor})
+            seen |= set(body["keys"])
+            next_cursor = body["next_cursor"]
+        assert present <= seen
