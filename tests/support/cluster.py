@@ -116,7 +116,7 @@ class LocalCluster:
 
     def owners(self) -> dict[int, str]:
         """slot -> host:port of its primary, as a fresh client reads it from the cluster."""
-        client: redis.RedisCluster[str] = redis.RedisCluster.from_url(self.url)
+        client: redis.RedisCluster[str] = redis.RedisCluster.from_url(self.running()[0].url)
         try:
             return {slot: nodes[0].name for slot, nodes in client.nodes_manager.slots_cache.items()}
         finally:
