@@ -157,8 +157,12 @@ load: $(SYNCED) ## Locust smoke profile against BASE_URL (start `make up` in ano
 	  --host $(BASE_URL) --csv results/load/$(LOAD_PROFILE) --html results/load/$(LOAD_PROFILE).html
 
 .PHONY: bench
-bench: $(SYNCED) ## wrk: service vs original design vs bare ASGI, 1 and 2 workers; exits 1 if a target fails
+bench: $(SYNCED) ## wrk: service vs original design vs bare ASGI, 1 and 2 workers, and vs a 3-shard Redis Cluster; exits 1 if a target fails
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+.PHONY: bench-cluster
+bench-cluster: $(SYNCED) ## wrk: the service (2 workers) against one Redis node and a 3-shard Redis Cluster, same run
+	$(BIN)/python -m bench.run --variants service service_cluster --workers 2 --out results/bench-cluster $(BENCH_ARGS)
 
 .PHONY: bench-overhead
 bench-overhead: $(SYNCED) ## wrk: the service with metrics and access logs on vs off (issue 3's <= 15 % cost)

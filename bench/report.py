@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.variants import BARE, ORIGINAL, SERVICE, SERVICE_QUIET, VARIANTS
+from bench.variants import BARE, ORIGINAL, SERVICE, SERVICE_CLUSTER, SERVICE_QUIET, VARIANTS
 
 MAX_FAILED_SHARE = 0.01  # a run with more socket errors or non-2xx answers is not a measurement
 
@@ -60,6 +60,23 @@ def checks(summary: Summary) -> list[Check]:
             what = f"{workers} worker(s), {workload}, {variant}: failed share"
             found.append(Check(what, s["worst_failed_share"], "<= 0.01", False))
     return found
+
+
+def cluster_figures(summary: Summary) -> dict[str, float]:
+    """The service against the 3-shard cluster, as ratios to the service against one node."""
+    found: dict[str, float] = {}
+    for workers, workload in sorted({(w, wl) for w, wl, _ in summary}):
+        single = summary.get((workers, workload, SERVICE.name))
+        cluster = summary.get((workers, workload, SERVICE_CLUSTER.name))
+        if single and cluster:
+            where = f"{workers} worker(s), {workload}: (a/cl)/(a)"
+            found[f"{where} req/s"] = cluster["rps"] / single["rps"]
+            found[f"{where} p99"] = cluster["p99_ms"] / single["p99_ms"]
+    return found
+
+
+def figure_lines(figures: dict[str, float]) -> str:
+    return "\n".join(f"FIGURE  {what} = {value:.3f}" for what, value in figures.items())
 
 
 def table(summary: Summary) -> str:

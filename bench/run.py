@@ -25,25 +25,17 @@ from bench import report
 from bench.cpu import cpu_seconds
 from bench.load import WORKLOADS, run_wrk
 from bench.servers import MEMORY_TMP, clean_environment, running
+from bench.stores import Stores, cluster_when
 from bench.variants import BENCH_TOKEN, DEFAULT, VARIANTS
 from testbed.redis import redis_server
 
 SERVER_CPUS, CLIENT_CPUS = "0", "1"
-SEED = {"example_key": "hello", "kv:example_key": "hello"}  # (b), (c) and (a)'s key prefix
 
 
 def cpus_for(workers: int) -> tuple[str | None, str | None]:
     if workers == 1 and (os.cpu_count() or 1) >= 2:
         return SERVER_CPUS, CLIENT_CPUS
     return None, None
-
-
-def seed(redis_url: str) -> None:
-    """The same data before every run: writes of earlier runs must not grow the next one's work."""
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    client.mset(SEED)
-    client.close()
 
 
 def redis_command_cost(redis_url: str) -> dict[str, float]:
@@ -79,18 +71,20 @@ def machine() -> dict[str, Any]:
     }
 
 
-def measure_all(args: argparse.Namespace, redis_url: str, log_dir: Path) -> report.Rows:
+def measure_all(args: argparse.Namespace, stores: Stores, log_dir: Path) -> report.Rows:
     rows: report.Rows = []
     wrk_env = clean_environment() | {"BENCH_TOKEN": BENCH_TOKEN}
     for workers in args.workers:
         server_cpus, client_cpus = cpus_for(workers)
-        seed(redis_url)
+        stores.seed()
+        variants = [VARIANTS[name] for name in args.variants]
         with contextlib.ExitStack() as stack:
             servers = [
                 stack.enter_context(
-                    running(VARIANTS[name], workers, redis_url, server_cpus, log_dir)
+                    running(variant, workers, stores.url_for(variant), server_cpus, log_dir)
                 )
-                for name in args.variants
+                for variant in variants
+                if workers in variant.worker_counts
             ]
             for server in servers:  # connections, pools and caches warm before measuring
                 run_wrk(
@@ -99,7 +93,7 @@ def measure_all(args: argparse.Namespace, redis_url: str, log_dir: Path) -> repo
             for round_number in range(1, args.rounds + 1):
                 for workload in args.workloads:
                     for server in servers:
-                        seed(redis_url)
+                        stores.seed()
                         cpu_before = cpu_seconds(server.process.pid)
                         m = run_wrk(
                             server.base_url, workload, args.seconds, args.connections,
@@ -144,17 +138,24 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     about = machine()
     logs = tempfile.TemporaryDirectory(prefix="kvapi-bench-", dir=MEMORY_TMP)
-    with logs as tmp, redis_server() as redis_proc:
+    needs_cluster = any(
+        VARIANTS[name].cluster and set(VARIANTS[name].worker_counts) & set(args.workers)
+        for name in args.variants
+    )
+    with logs as tmp, redis_server() as redis_proc, cluster_when(needs_cluster) as cluster_url:
         assert redis_proc.process is not None
         _, client_cpus = cpus_for(min(args.workers))
         if client_cpus is not None:  # Redis shares the client's core, away from the servers
             os.sched_setaffinity(redis_proc.process.pid, {int(client_cpus)})
-        rows = measure_all(args, redis_proc.url, Path(tmp))
+        rows = measure_all(args, Stores(redis_proc.url, cluster_url), Path(tmp))
         redis_cost = redis_command_cost(redis_proc.url)
 
     summary = report.summarize(rows)
     found = report.checks(summary)
+    figures = report.cluster_figures(summary)
     table, verdicts = report.table(summary), report.check_lines(found)
+    if figures:
+        verdicts += "\n" + report.figure_lines(figures)
     command = " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])])
     print(f"\n{table}\n\n{verdicts}\n")
     document = {
@@ -169,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             for (w, wl, v), s in sorted(summary.items())
         ],
         "checks": [vars(c) for c in found],
+        "figures": figures,
         "redis_usec_per_call": redis_cost,
         "runs": rows,
     }

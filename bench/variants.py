@@ -21,6 +21,8 @@ class Variant:
     asgi_app: str | None = None  # module:attribute to serve; None = `kvapi serve`
     server: str = "gunicorn"  # "gunicorn" (with the service's uvicorn worker) or "granian"
     env: dict[str, str] = field(default_factory=dict)
+    cluster: bool = False  # against the run's 3-shard Redis Cluster instead of its single node
+    worker_counts: tuple[int, ...] = (1, 2)  # the runs it takes part in
 
     def command(self, port: int, workers: int) -> list[str]:
         if self.asgi_app is None:
@@ -70,6 +72,16 @@ SERVICE_QUIET = Variant(
     "(a0) kvapi, metrics and access log off",
     env={"KVAPI_METRICS_ENABLED": "false", "KVAPI_ACCESS_LOG": "false"},
 )
+# The same service against a 3-shard Redis Cluster (3 primaries, 3 replicas on this machine),
+# measured in the same rounds as (a) against one node. Only with 2 workers: with 1 the servers
+# and the single Redis are pinned to separate cores, which six cluster nodes cannot share.
+SERVICE_CLUSTER = Variant(
+    "service_cluster",
+    "(a/cl) kvapi, production settings, 3-shard Redis Cluster",
+    env={"KVAPI_REDIS_CLUSTER": "true"},
+    cluster=True,
+    worker_counts=(2,),
+)
 ORIGINAL = Variant("original", "(b) original design", asgi_app="bench.original_app:app")
 BARE = Variant("bare", "(c) bare ASGI ceiling", asgi_app="bench.bare_app:app")
 
@@ -92,5 +104,5 @@ FASTAPI_MINIMAL = Variant(
 
 # (a) and (a0) measured back to back in every round: the telemetry cost is their ratio, and a
 # burst of load from elsewhere then tends to hit both rather than one of them.
-DEFAULT = (SERVICE, SERVICE_QUIET, SERVICE_LIMITED, ORIGINAL, BARE)
+DEFAULT = (SERVICE, SERVICE_QUIET, SERVICE_LIMITED, SERVICE_CLUSTER, ORIGINAL, BARE)
 VARIANTS = {v.name: v for v in (*DEFAULT, FASTAPI_MINIMAL, SERVICE_GRANIAN, BARE_GRANIAN)}

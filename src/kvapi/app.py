@@ -101,7 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(ActiveClientsMiddleware, store=store, write_tokens=settings.write_tokens)
     limits = policies(settings)
     if limits:  # unset limits cost nothing: no layer, no Redis call
-        limiter = RateLimiter(store.redis.connection_pool, metrics, settings.redis_timeout_s)
+        limiter = RateLimiter(store.redis, metrics, settings.redis_timeout_s)
         app.add_middleware(
             RateLimitMiddleware,
             limiter=limiter,

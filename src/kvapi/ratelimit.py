@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from redis.asyncio import ConnectionPool
-from redis.exceptions import RedisError
+from redis.asyncio import Redis, RedisCluster
 
 from kvapi.observability.metrics import Metrics
 from kvapi.settings import Settings
-from kvapi.store import INTERNAL_PREFIX, error_kind
+from kvapi.store import INTERNAL_PREFIX, STORE_ERRORS, error_kind
 
 KEY_PREFIX = INTERNAL_PREFIX + "ratelimit"  # limits adds ":" and its own key layout
 # A limiter call takes a millisecond; waiting the whole Redis timeout for it would double the
@@ -50,18 +49,30 @@ def policies(settings: Settings) -> dict[str, Policy]:
     return {cls: policy(cls + "s", limit) for cls, limit in configured.items() if limit}
 
 
+class SharedClientStorage(RedisStorage):
+    """limits' Redis storage on the store's own client, a Redis or a RedisCluster: no second
+    set of connections per worker. Its sliding window reads two keys in one script, and
+    limits wraps their common part in braces, a hash tag that keeps both in one cluster slot:
+    _kvapi:ratelimit:{LIMITER/<name>/<identity>/<amount>/<multiple>/<granularity>} and the
+    same key with /-1 after it (docs/adr/0097-cluster-key-layout.md)."""
+
+    def __init__(self, client: Redis | RedisCluster) -> None:
+        self._client = client
+        super().__init__("async+redis://", implementation="redispy", key_prefix=KEY_PREFIX)
+
+    def configure_bridge(self) -> None:
+        # Instead of use_basic/use_cluster, which build a client of their own (limits 5.8.0,
+        # limits/aio/storage/redis/redispy.py: both set .storage and .connection_getter).
+        bridge = self.bridge
+        bridge.storage = self._client  # type: ignore[attr-defined]
+        bridge.connection_getter = lambda _readonly: self._client  # type: ignore[attr-defined]
+
+
 class RateLimiter:
     """The Redis side: hit a window, and say when a refused client may retry."""
 
-    def __init__(self, pool: ConnectionPool, metrics: Metrics, timeout_s: float) -> None:
-        # The store's pool: no second set of connections per worker. limits documents the
-        # connection_pool option but types **options as scalars only.
-        storage = RedisStorage(
-            "async+redis://",
-            implementation="redispy",
-            key_prefix=KEY_PREFIX,
-            connection_pool=pool,  # type: ignore[arg-type]
-        )
+    def __init__(self, client: Redis | RedisCluster, metrics: Metrics, timeout_s: float) -> None:
+        storage = SharedClientStorage(client)
         self._strategy = SlidingWindowCounterRateLimiter(storage)
         self._metrics = metrics
         self._timeout = min(timeout_s, LIMITER_TIMEOUT_CAP_S)
@@ -71,7 +82,7 @@ class RateLimiter:
         try:
             async with asyncio.timeout(self._timeout):
                 return await self._strategy.hit(policy.item, policy.name, identity)
-        except (RedisError, OSError, TimeoutError) as error:
+        except STORE_ERRORS as error:
             self._metrics.redis_errors.labels("ratelimit", error_kind(error)).inc()
             raise
         finally:
@@ -82,6 +93,6 @@ class RateLimiter:
         try:
             async with asyncio.timeout(self._timeout):
                 stats = await self._strategy.get_window_stats(policy.item, policy.name, identity)
-        except (RedisError, OSError, TimeoutError):
+        except STORE_ERRORS:
             return policy.window_s
         return max(1, min(policy.window_s, math.ceil(stats.reset_time - time.time())))

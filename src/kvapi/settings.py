@@ -6,7 +6,7 @@ worker and its protocol; the workers fork from the master and never read the env
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     max_value_bytes: int = Field(default=1_048_576, ge=1)
     redis_timeout_s: float = Field(default=1.0, gt=0)
     redis_pool_size: int = Field(default=64, ge=1)
+    redis_cluster: bool = Field(
+        default=False,
+        description="Redis Cluster (ElastiCache cluster mode): KVAPI_REDIS_URL names any node",
+    )
     rate_limit_reads: str | None = Field(default=None, description='e.g. "100/second"; unset = off')
     rate_limit_writes: str | None = Field(default=None, description='e.g. "20/second"; unset = off')
     trusted_proxies: str = Field(
@@ -96,3 +100,10 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("KVAPI_REDIS_URL must start with redis://, rediss:// or unix://")
         return value or None
+
+    @model_validator(mode="after")
+    def _cluster_over_tcp(self) -> "Settings":
+        # The embedded server is a single node, and cluster nodes are reached over TCP only.
+        if self.redis_cluster and not (self.redis_url or "").startswith(("redis://", "rediss://")):
+            raise ValueError("KVAPI_REDIS_CLUSTER needs KVAPI_REDIS_URL: redis:// or rediss://")
+        return self

@@ -270,7 +270,11 @@ def test_secrets_come_from_aws_outside_dev(overlay: str) -> None:
     external = one(objects, "ExternalSecret", "kvapi-secrets")["spec"]
     assert external["target"]["name"] == "kvapi-secrets"
     assert {d["remoteRef"]["key"] for d in external["data"]} == {f"kvapi/{overlay}/redis"}
-    assert {d["secretKey"] for d in external["data"]} == {"KVAPI_REDIS_URL", "KVAPI_WRITE_TOKENS"}
+    assert {d["secretKey"] for d in external["data"]} == {
+        "KVAPI_REDIS_URL",
+        "KVAPI_REDIS_CLUSTER",
+        "KVAPI_WRITE_TOKENS",
+    }
 
 
 def test_every_object_lands_in_the_kvapi_namespace(overlay: str) -> None:

@@ -386,7 +386,9 @@ def test_cache_is_multi_az_with_failover(env: str) -> None:
     redis = sizing(env)["redis"]
     assert redis["multi_az"] is True and redis["node_count"] >= 2, env
     group = one_resource("aws_elasticache_replication_group").body
-    assert group["automatic_failover_enabled"] == "${var.node_count > 1}"
+    assert group["automatic_failover_enabled"] == "${local.automatic_failover}"
+    failover = locals_of(MODULES / "redis")["automatic_failover"]
+    assert failover == "${var.cluster_mode || coalesce(var.node_count, 1) > 1}"
     assert group["multi_az_enabled"] == "${var.multi_az}"
 
 

@@ -13,9 +13,10 @@ import pytest
 import redis
 from bench import run
 from bench.servers import running
-from bench.variants import BARE, ORIGINAL, Variant
+from bench.stores import Stores, cluster_when
+from bench.variants import BARE, ORIGINAL, SERVICE_CLUSTER, Variant
 
-from testbed.redis import RedisProcess
+from testbed.redis import RedisProcess, redis_server
 from testbed.tools import require_binary
 
 pytestmark = pytest.mark.slow  # real server processes: `make test-fast` leaves these out
@@ -54,3 +55,15 @@ def test_bench_runs_end_to_end_and_writes_its_reports(tmp_path: Path) -> None:
         assert measured["failed_share"] == 0, measured  # every answer was a 2xx
     assert (tmp_path / "bench.png").stat().st_size > 0
     assert "| workers | workload | variant |" in (tmp_path / "bench.md").read_text()
+
+
+def test_the_cluster_variant_serves_the_seeded_cluster(tmp_path: Path) -> None:
+    with redis_server() as single, cluster_when(True) as cluster_url:
+        stores = Stores(single.url, cluster_url)
+        stores.seed()
+        assert stores.url_for(SERVICE_CLUSTER) == cluster_url
+        with running(SERVICE_CLUSTER, 2, stores.url_for(SERVICE_CLUSTER), None, tmp_path) as server:
+            assert httpx.get(server.base_url + "/").json() == {"message": "hello"}
+            assert httpx.get(server.base_url + "/v1/keys").json()["keys"] == ["example_key"]
+    with pytest.raises(ValueError, match="needs the cluster"):
+        Stores("redis://127.0.0.1:1").url_for(SERVICE_CLUSTER)

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import AfterValidator
+from fastapi.exceptions import RequestValidationError
 
 from kvapi.api.deps import SettingsDep, StoreDep, Writer, check_value_size
 from kvapi.api.schemas import (
@@ -17,19 +17,11 @@ from kvapi.api.schemas import (
     PutResult,
     Responses,
 )
+from kvapi.cluster_scan import InvalidCursor
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
 NOT_FOUND: Responses = {404: {"model": ErrorBody, "description": "no such key"}}
-
-
-MAX_CURSOR = 2**64 - 1  # Redis answers a larger SCAN cursor with an error: refuse it as input
-
-
-def check_cursor(cursor: str | None) -> str | None:
-    if cursor is not None and int(cursor) > MAX_CURSOR:
-        raise ValueError(f"cursor must be at most {MAX_CURSOR}")
-    return cursor
 
 
 def not_found() -> HTTPException:
@@ -41,11 +33,20 @@ async def list_keys(
     store: StoreDep,
     prefix: Annotated[str, Query(max_length=512)] = "",
     cursor: Annotated[
-        str | None, Query(pattern=r"^[0-9]{1,20}$"), AfterValidator(check_cursor)
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9_-]{1,512}$",
+            description="next_cursor of the previous page, opaque (a cluster's names a node)",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> KeyPage:
-    page = await store.scan(prefix, cursor, limit)
+    try:
+        page = await store.scan(prefix, cursor, limit)
+    except InvalidCursor as error:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", "cursor"), "msg": str(error)}]
+        ) from None
     return KeyPage(keys=page.keys, next_cursor=page.cursor)
 
 

@@ -9,14 +9,13 @@ answers 503 anyway if Redis is gone. The Redis side is kvapi.ratelimit.
 import logging
 import time
 
-from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kvapi.clients import client_identity
 from kvapi.middleware.http import refusal
 from kvapi.observability.metrics import Metrics
 from kvapi.ratelimit import Policy, RateLimiter
-from kvapi.store import error_kind
+from kvapi.store import STORE_ERRORS, error_kind
 
 log = logging.getLogger("kvapi.ratelimit")  # the logger name operators already filter on
 
@@ -87,7 +86,7 @@ class RateLimitMiddleware:
             self._skip_until = now + FAIL_OPEN_S
         try:
             allowed = await self.limiter.hit(policy, identity)
-        except (RedisError, OSError, TimeoutError) as error:
+        except STORE_ERRORS as error:
             self._skip_until = time.monotonic() + FAIL_OPEN_S
             self.metrics.rate_limit_fail_open.labels(cls).inc()
             if not self._failing:

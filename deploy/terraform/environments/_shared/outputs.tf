@@ -24,12 +24,22 @@ output "region" {
 }
 
 output "redis_primary_endpoint" {
-  description = "ElastiCache primary endpoint (the full URL with credentials is only in the secret)."
+  description = "ElastiCache primary endpoint (the full URL with credentials is only in the secret); null in cluster mode."
   value       = module.platform.redis_primary_endpoint
 }
 
+output "redis_endpoint" {
+  description = "The ElastiCache endpoint kvapi connects to: the configuration endpoint in cluster mode, else the primary endpoint."
+  value       = module.platform.redis_endpoint
+}
+
+output "redis_cluster_mode" {
+  description = "Whether ElastiCache runs in cluster mode; the secret's KVAPI_REDIS_CLUSTER passes it to kvapi."
+  value       = module.platform.redis_cluster_mode
+}
+
 output "redis_secret_name" {
-  description = "Secrets Manager secret for the ExternalSecret: properties KVAPI_REDIS_URL and KVAPI_WRITE_TOKENS."
+  description = "Secrets Manager secret for the ExternalSecret: properties KVAPI_REDIS_URL, KVAPI_REDIS_CLUSTER and KVAPI_WRITE_TOKENS."
   value       = module.platform.redis_secret_name
 }
 

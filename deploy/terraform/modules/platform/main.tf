@@ -53,6 +53,9 @@ module "redis" {
   allowed_security_group_ids = { eks_nodes = module.cluster.node_security_group_id }
   node_type                  = var.redis.node_type
   node_count                 = var.redis.node_count
+  cluster_mode               = var.redis.cluster_mode
+  shards                     = var.redis.shards
+  replicas_per_shard         = var.redis.replicas_per_shard
   multi_az                   = var.redis.multi_az
   snapshot_retention_days    = var.redis.snapshot_retention_days
   write_token_count          = var.redis.write_token_count

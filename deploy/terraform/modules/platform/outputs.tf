@@ -19,12 +19,22 @@ output "kubernetes_version" {
 }
 
 output "redis_primary_endpoint" {
-  description = "ElastiCache primary endpoint (the URL with credentials is in the secret)."
+  description = "ElastiCache primary endpoint (the URL with credentials is in the secret); null in cluster mode."
   value       = module.redis.primary_endpoint_address
 }
 
+output "redis_endpoint" {
+  description = "The ElastiCache endpoint kvapi connects to: the configuration endpoint in cluster mode, else the primary endpoint."
+  value       = module.redis.endpoint_address
+}
+
+output "redis_cluster_mode" {
+  description = "Whether ElastiCache runs in cluster mode (the secret's KVAPI_REDIS_CLUSTER says the same to kvapi)."
+  value       = module.redis.cluster_mode
+}
+
 output "redis_secret_name" {
-  description = "Secrets Manager secret the prod overlay's ExternalSecret reads (keys KVAPI_REDIS_URL, KVAPI_WRITE_TOKENS)."
+  description = "Secrets Manager secret the prod overlay's ExternalSecret reads (keys KVAPI_REDIS_URL, KVAPI_REDIS_CLUSTER, KVAPI_WRITE_TOKENS)."
   value       = module.redis.secret_name
 }
 

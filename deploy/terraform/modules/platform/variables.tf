@@ -50,10 +50,13 @@ variable "nodes" {
 }
 
 variable "redis" {
-  description = "ElastiCache sizing: node type, node count (primary + replicas), Multi-AZ failover, snapshot retention, and how many write tokens to generate (two let clients move to a new token before the old one is replaced)."
+  description = "ElastiCache sizing: node type, node count (primary + replicas) or, in cluster mode, shards and replicas per shard, Multi-AZ failover, snapshot retention, and how many write tokens to generate (two let clients move to a new token before the old one is replaced)."
   type = object({
     node_type               = string
-    node_count              = number
+    node_count              = optional(number)
+    cluster_mode            = optional(bool, false)
+    shards                  = optional(number, 1)
+    replicas_per_shard      = optional(number, 1)
     multi_az                = bool
     snapshot_retention_days = number
     write_token_count       = number

@@ -1,13 +1,28 @@
 # The AUTH token and the write tokens are deliberately not outputs: they live only in the secret.
 
 output "primary_endpoint_address" {
-  description = "DNS name of the primary (writes); it follows failovers."
+  description = "DNS name of the primary (writes); it follows failovers. Null in cluster mode."
   value       = aws_elasticache_replication_group.this.primary_endpoint_address
 }
 
 output "reader_endpoint_address" {
-  description = "DNS name that spreads reads over the replicas."
+  description = "DNS name that spreads reads over the replicas. Null in cluster mode."
   value       = aws_elasticache_replication_group.this.reader_endpoint_address
+}
+
+output "configuration_endpoint_address" {
+  description = "Cluster mode: DNS name of the configuration endpoint, from which clients discover every shard. Null without cluster mode."
+  value       = aws_elasticache_replication_group.this.configuration_endpoint_address
+}
+
+output "endpoint_address" {
+  description = "What kvapi connects to: the configuration endpoint in cluster mode, else the primary endpoint."
+  value       = local.endpoint_address
+}
+
+output "cluster_mode" {
+  description = "Whether the replication group shards its keys (kvapi then runs with KVAPI_REDIS_CLUSTER=true, written into the secret)."
+  value       = var.cluster_mode
 }
 
 output "port" {

@@ -48,23 +48,62 @@ variable "node_type" {
   }
 }
 
+variable "cluster_mode" {
+  description = "Shard the keys over `shards` primaries (Valkey cluster mode; clients connect to the configuration endpoint with KVAPI_REDIS_CLUSTER=true). See docs/operations.md \"Scaling Redis out\"."
+  type        = bool
+  default     = false
+}
+
 variable "node_count" {
-  description = "Nodes in the replication group: one primary plus replicas (1 to 6)."
+  description = "Without cluster mode: nodes in the replication group, one primary plus replicas (1 to 6). Leave null in cluster mode."
   type        = number
+  default     = null
 
   validation {
-    condition     = var.node_count >= 1 && var.node_count <= 6
-    error_message = "A cluster-mode-disabled replication group has 1 to 6 nodes."
+    condition     = var.cluster_mode ? var.node_count == null : coalesce(var.node_count, 0) >= 1 && coalesce(var.node_count, 0) <= 6
+    error_message = "Without cluster mode give node_count 1 to 6; in cluster mode leave it null and set shards and replicas_per_shard."
+  }
+}
+
+variable "shards" {
+  description = "In cluster mode: shards (node groups), each a primary serving a share of the 16384 hash slots (1 to 500; 1 without cluster mode)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.shards >= 1 && var.shards <= 500 && floor(var.shards) == var.shards && (var.cluster_mode || var.shards == 1)
+    error_message = "Give 1 to 500 shards, and more than one only with cluster_mode = true."
+  }
+}
+
+variable "replicas_per_shard" {
+  description = "In cluster mode: replicas of each shard's primary (0 to 5), in other zones with multi_az."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.replicas_per_shard >= 0 && var.replicas_per_shard <= 5 && floor(var.replicas_per_shard) == var.replicas_per_shard
+    error_message = "ElastiCache gives each shard 0 to 5 replicas."
+  }
+
+  validation {
+    condition     = var.cluster_mode || var.replicas_per_shard == 1
+    error_message = "replicas_per_shard is for cluster mode; without it node_count sets the replicas."
+  }
+
+  validation {
+    condition     = var.shards * (1 + var.replicas_per_shard) <= 500
+    error_message = "A cluster has at most 500 nodes (shards x (1 + replicas_per_shard))."
   }
 }
 
 variable "multi_az" {
-  description = "Place replicas in other zones and fail over automatically; needs at least two nodes."
+  description = "Place replicas in other zones and fail over automatically; needs a replica (node_count >= 2, or replicas_per_shard >= 1 in cluster mode)."
   type        = bool
 
   validation {
-    condition     = !var.multi_az || var.node_count >= 2
-    error_message = "Multi-AZ with automatic failover needs node_count >= 2."
+    condition     = !var.multi_az || (var.cluster_mode ? var.replicas_per_shard >= 1 : coalesce(var.node_count, 0) >= 2)
+    error_message = "Multi-AZ with automatic failover needs a replica: node_count >= 2, or replicas_per_shard >= 1 in cluster mode."
   }
 }
 
@@ -117,7 +156,7 @@ variable "final_snapshot" {
 }
 
 variable "secret_name" {
-  description = "Name of the Secrets Manager secret holding KVAPI_REDIS_URL and KVAPI_WRITE_TOKENS (e.g. `kvapi/prod/redis`)."
+  description = "Name of the Secrets Manager secret holding KVAPI_REDIS_URL, KVAPI_REDIS_CLUSTER and KVAPI_WRITE_TOKENS (e.g. `kvapi/prod/redis`)."
   type        = string
 
   validation {
