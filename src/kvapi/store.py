@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
@@ -211,9 +211,9 @@ class Store:
             for count, attributes in self._pool.get_connection_count():
                 counts[str(attributes[DB_CLIENT_CONNECTION_STATE])] += count
             return counts[ConnectionState.USED.value], counts[ConnectionState.IDLE.value]
-        assert isinstance(self.redis, RedisCluster)  # noqa: S101 (no pool: the cluster client)
+        cluster = cast(RedisCluster, self.redis)  # no pool of its own: the cluster client
         in_use = idle = 0
-        for node in self.redis.get_nodes():
+        for node in cluster.get_nodes():
             free = set(node._free)
             idle += sum(1 for connection in free if connection.is_connected)
             in_use += sum(1 for connection in node._connections if connection not in free)

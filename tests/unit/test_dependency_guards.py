@@ -3,6 +3,7 @@ on the upgrade that changes it (pyproject.toml pins uvicorn and uvicorn-worker t
 versions these were checked against; test_protocol.py and tests/resilience/test_slow_clients.py
 prove the behaviour itself)."""
 
+import importlib
 import inspect
 import logging
 import os
@@ -70,3 +71,20 @@ def test_the_worker_serves_with_the_masters_settings(uvicorn_loggers: None) -> N
     assert (protocol.header_timeout_s, protocol.max_header_bytes) == (3.5, 4321)
     assert worker.config.get_loop_factory() is not None  # uvloop, which Worker.run starts
     assert not worker.config.server_header
+
+
+def test_redis_cluster_nodes_keep_the_connection_lists_pool_usage_reads() -> None:
+    # Store.pool_usage in cluster mode: a ClusterNode has no public connection counts.
+    from redis.asyncio.cluster import ClusterNode
+
+    node = ClusterNode("127.0.0.1", 1, max_connections=2)
+    assert isinstance(node._connections, list)
+    assert hasattr(node._free, "popleft"), "ClusterNode._free is no longer a deque"
+    assert {"_connections", "_free"} <= set(ClusterNode.__slots__)
+
+
+def test_limits_redis_bridge_keeps_the_attributes_the_shared_storage_sets() -> None:
+    # kvapi.ratelimit.SharedClientStorage points limits' bridge at the store's own client.
+    source = inspect.getsource(importlib.import_module("limits.aio.storage.redis.redispy"))
+    for attribute in ("self.storage", "self.connection_getter"):
+        assert attribute in source, f"limits' redis-py bridge no longer sets {attribute}"
