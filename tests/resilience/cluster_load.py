@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from redis.cluster import RedisCluster
 
 from testbed.cluster import LocalCluster
+from testbed.load import Result
 from testbed.processes import KvapiProcess, kvapi_server
-from tests.resilience.load import Result
 
 # Timeouts as in tests/resilience/test_redis_outage.py: a refusal stays fast.
 ENV = {"KVAPI_REDIS_CLUSTER": "true", "KVAPI_REDIS_TIMEOUT_S": "0.5"}

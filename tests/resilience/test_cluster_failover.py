@@ -11,6 +11,7 @@ from redis.crc import key_slot
 
 from kvapi.cluster_scan import ClusterCursor
 from testbed.cluster import NODE_TIMEOUT_MS, LocalCluster, local_cluster
+from testbed.load import Load, Result, running, summary
 from testbed.net import wait_until
 from tests.resilience.cluster_load import (
     WRITES,
@@ -20,7 +21,6 @@ from tests.resilience.cluster_load import (
     unexpected,
     unique_writes,
 )
-from tests.resilience.load import Load, Result, running, summary
 from tests.resilience.report import record
 
 RTO_BOUND_S = 10.0  # node timeout 1.5 s, the replica's election, kvapi reloading its slot map

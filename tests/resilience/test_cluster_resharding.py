@@ -6,6 +6,7 @@ import time
 from redis.crc import key_slot
 
 from testbed.cluster import local_cluster
+from testbed.load import Load, running, summary
 from testbed.net import wait_until
 from tests.resilience.cluster_load import (
     acknowledged_writes,
@@ -14,7 +15,6 @@ from tests.resilience.cluster_load import (
     unexpected,
     unique_writes,
 )
-from tests.resilience.load import Load, running, summary
 from tests.resilience.report import record
 
 PRELOADED = 2000
