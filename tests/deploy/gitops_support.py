@@ -39,4 +39,3 @@ def sync_wave(application: Obj) -> int:
     return int(
         application["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", 0)
     )
-
