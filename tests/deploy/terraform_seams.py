@@ -455,8 +455,8 @@ def addon_fact_problems(root: Path, environment: str = "prod") -> Problems:
     """Every ConfigMap an add-on of deploy/gitops reads through envFrom (`configMapRef`) is
     created by Terraform (argo-cd `extraObjects`) in the add-on's namespace, which Terraform
     creates too, with every variable Loki's configuration expands,
-    each from an input every gitops root passes; the region the load balancer controller is
-    given is Terraform's."""
+    each from an input every gitops root passes; the region the load balancer controller and
+    the overlays' SecretStores are given is Terraform's."""
     from tests.deploy.gitops_support import build
 
     apps = [
@@ -474,6 +474,8 @@ def addon_fact_problems(root: Path, environment: str = "prod") -> Problems:
     variables = {b.labels[0] for b in blocks("variable", gitops_module(root))}
     passed = [set(module_call("gitops_bootstrap", d)) for d in gitops_roots(root)]
     loki_config = (root / "observability" / "loki" / "loki-s3.yaml").read_text(encoding="utf-8")
+    # The region every root is applied in (root-variables.tf, shared by all roots).
+    region = _variable_default(gitops_roots(root)[0], "region")
     problems = []
     for app in apps:
         name, namespace = app["metadata"]["name"], app["spec"]["destination"].get("namespace")
@@ -494,8 +496,10 @@ def addon_fact_problems(root: Path, environment: str = "prod") -> Problems:
                     problems.append(f"{namespace}/{config_map} {key} = {value}: not an input")
                 elif not all(variable[1] in call for call in passed):
                     problems.append(f"{namespace}/{config_map} {key}: a gitops root omits it")
-        if name == "aws-load-balancer-controller":
-            region = _variable_default(gitops_roots(root)[0], "region")
-            if values.get("region") != region:
-                problems.append(f"{name}: region {values.get('region')}, Terraform's {region}")
+        if name == "aws-load-balancer-controller" and values.get("region") != region:
+            problems.append(f"{name}: region {values.get('region')}, Terraform's {region}")
+    for path in sorted((root / "deploy" / "k8s" / "components").glob("*/secretstore.yaml")):
+        store = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if store["spec"]["provider"]["aws"]["region"] != region:
+            problems.append(f"{path.relative_to(root)}: region is not Terraform's {region}")
     return problems

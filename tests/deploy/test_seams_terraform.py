@@ -49,7 +49,14 @@ def test_the_real_tree_holds_together(check: Check) -> None:
 def tree(tmp_path: Path) -> Path:
     """A copy of deploy/terraform, .github/workflows, deploy/gitops and Loki's configuration
     (symlinks kept) to break."""
-    for part in ("deploy/terraform", ".github/workflows", "deploy/gitops", "observability/loki"):
+    parts = (
+        "deploy/terraform",
+        ".github/workflows",
+        "deploy/gitops",
+        "deploy/k8s/components",
+        "observability/loki",
+    )
+    for part in parts:
         if (REPO / part).exists():
             shutil.copytree(REPO / part, tmp_path / part, symlinks=True)
     return tmp_path
@@ -312,4 +319,16 @@ def test_a_load_balancer_controller_in_another_region_is_rejected(tree: Path) ->
     )
     assert seams.addon_fact_problems(tree) == [
         "aws-load-balancer-controller: region eu-west-1, Terraform's us-east-1"
+    ]
+
+
+def test_a_secret_store_in_another_region_is_rejected(tree: Path) -> None:
+    edit(
+        tree / "deploy/k8s/components/elasticache-redis/secretstore.yaml",
+        "region: us-east-1",
+        "region: eu-west-1",
+    )
+    assert seams.addon_fact_problems(tree) == [
+        "deploy/k8s/components/elasticache-redis/secretstore.yaml: region is not Terraform's "
+        "us-east-1"
     ]
