@@ -486,9 +486,14 @@ def _terraform_cluster_names() -> dict[str, str]:
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_the_load_balancer_controller_knows_its_cluster_and_vpc(environment: str) -> None:
-    """modules/platform names the cluster and the VPC `kvapi-<environment>`."""
-    platform = (tf.MODULES / "platform" / "main.tf").read_text()
-    assert 'name = "kvapi-${var.environment}"' in platform
+    """modules/platform names the cluster and the VPC `kvapi-<environment>`: its local `name`
+    goes to modules/cluster (the EKS cluster's name) and modules/network (the VPC module's
+    `name`, which terraform-aws-modules/vpc writes as the VPC's Name tag)."""
+    platform = tf.MODULES / "platform"
+    assert tf.locals_of(platform)["name"] == "kvapi-${var.environment}"
+    for module, inner in (("cluster", "eks"), ("network", "vpc")):
+        assert tf.module_call(module, platform)["name"] == "${local.name}", module
+        assert tf.module_call(inner, tf.MODULES / module)["name"] == "${var.name}", inner
     values: dict[str, Any] = helm_values(applications(environment)["aws-load-balancer-controller"])
     assert values["clusterName"] == _terraform_cluster_names()[environment]
     assert values["vpcTags"] == {"Name": _terraform_cluster_names()[environment]}
