@@ -332,3 +332,12 @@ def test_a_secret_store_in_another_region_is_rejected(tree: Path) -> None:
         "deploy/k8s/components/elasticache-redis/secretstore.yaml: region is not Terraform's "
         "us-east-1"
     ]
+
+
+def test_an_hpa_without_metrics_server_is_rejected(tree: Path) -> None:
+    """The overlays' HPA reads the resource metrics API: with the EKS add-on gone and no chart
+    in deploy/gitops, nothing serves it."""
+    edit(cluster(tree), "    metrics-server         = {}\n", "")
+    assert seams.gitops_addon_problems(tree) == [
+        "modules/cluster no longer installs metrics-server: deploy/gitops must"
+    ]
