@@ -39,12 +39,3 @@ def sync_wave(application: Obj) -> int:
     return int(
         application["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", 0)
     )
-
-
-def extra_manifests(application: Obj) -> list[Obj]:
-    """Objects an add-on's chart creates from its values (`extraManifests`), in its namespace."""
-    namespace = application["spec"]["destination"].get("namespace")
-    return [
-        {**obj, "metadata": {"namespace": namespace, **obj["metadata"]}}
-        for obj in helm_values(application).get("extraManifests", [])
-    ]

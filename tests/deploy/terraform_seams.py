@@ -7,6 +7,7 @@ holds together and that the check rejects a tree that does not.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -371,4 +372,134 @@ def gitops_addon_problems(root: Path) -> Problems:
             problems.append(f"{where}: metrics-server is an EKS add-on (modules/cluster)")
     if "metrics-server" not in module_call("eks", modules(root) / "cluster").get("addons", {}):
         problems.append("modules/cluster no longer installs metrics-server: deploy/gitops must")
+    return problems
+
+
+# --- what Terraform hands to Argo CD and its add-ons -----------------------------------------
+
+ARGO_CD_VALUES = Path("deploy/gitops/argocd/values.yaml")
+HEALTH_CHECK = "resource.customizations.health.argoproj.io_Application"
+
+
+def gitops_module(root: Path) -> Path:
+    return modules(root) / "gitops-bootstrap"
+
+
+def gitops_roots(root: Path) -> list[Path]:
+    base = terraform(root) / "gitops"
+    return sorted(d for d in base.iterdir() if d.is_dir() and not d.name.startswith("_"))
+
+
+def argo_cd_release_values(root: Path) -> list[str]:
+    [release] = [
+        b.body
+        for b in blocks("resource", gitops_module(root))
+        if b.labels == ("helm_release", "argo_cd")
+    ]
+    values = release.get("values", [])
+    return values[0] if values and isinstance(values[0], list) else values  # hcl2 nests lists
+
+
+def argo_cd_values_problems(root: Path) -> Problems:
+    """The argo-cd release gets deploy/gitops/argocd/values.yaml: the module hands its input
+    argo_cd_values to the release first (the module's own document after it only adds keys),
+    every gitops root passes file(...) of a path that resolves from that root to the committed
+    file, and that file holds the health check the sync waves need and the notifications."""
+    problems = []
+    values = argo_cd_release_values(root)
+    if not values or values[0] != "${var.argo_cd_values}":
+        problems.append("helm_release.argo_cd does not get var.argo_cd_values (values.yaml)")
+    committed = os.path.normpath(root / ARGO_CD_VALUES)
+    for directory in gitops_roots(root):
+        passed = str(module_call("gitops_bootstrap", directory).get("argo_cd_values", ""))
+        path = re.fullmatch(r'\$\{file\("\$\{path\.root\}/([^"]+)"\)\}', passed)
+        if path is None:
+            problems.append(f"gitops/{directory.name} does not pass file(...) as argo_cd_values")
+        elif os.path.normpath(directory / path[1]) != committed:
+            problems.append(f"gitops/{directory.name} passes {path[1]}, not {ARGO_CD_VALUES}")
+    config = yaml.safe_load((root / ARGO_CD_VALUES).read_text(encoding="utf-8"))
+    if HEALTH_CHECK not in config.get("configs", {}).get("cm", {}):
+        problems.append(f"{ARGO_CD_VALUES} lacks {HEALTH_CHECK}: sync waves would not wait")
+    if not config.get("notifications", {}).get("triggers"):
+        problems.append(f"{ARGO_CD_VALUES} has no notification triggers (CD waits for them)")
+    return problems
+
+
+def terraform_objects(root: Path) -> list[dict[str, Any]]:
+    """The objects modules/gitops-bootstrap has the argo-cd chart create (`extraObjects`)."""
+    module = gitops_module(root)
+    facts = locals_of(module)
+    if "extraObjects = local.cluster_facts" not in re.sub(
+        r"\s+", " ", str(argo_cd_release_values(root))
+    ):
+        return []
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        if isinstance(value, str) and (local := re.fullmatch(r"\$\{local\.(\w+)\}", value)):
+            return facts[local[1]]
+        return value
+
+    return [resolve(obj) for obj in facts.get("cluster_facts", [])]
+
+
+def _config_map_refs(values: Any) -> Iterator[str]:
+    for node in _mappings(values):
+        reference = node.get("configMapRef")
+        if isinstance(reference, dict):
+            yield reference["name"]
+
+
+def addon_fact_problems(root: Path, environment: str = "prod") -> Problems:
+    """Every ConfigMap an add-on of deploy/gitops reads through envFrom (`configMapRef`) is
+    created by Terraform (argo-cd `extraObjects`) in the add-on's namespace, which Terraform
+    creates too, with every variable Loki's configuration expands,
+    each from an input every gitops root passes; the region the load balancer controller and
+    the overlays' SecretStores are given is Terraform's."""
+    from tests.deploy.gitops_support import build
+
+    apps = [
+        obj
+        for obj in build(root / "deploy" / "gitops" / "environments" / environment)
+        if obj["kind"] == "Application"
+    ]
+    objects = terraform_objects(root)
+    namespaces = {o["metadata"]["name"] for o in objects if o["kind"] == "Namespace"}
+    maps = {
+        (o["metadata"]["namespace"], o["metadata"]["name"]): o.get("data", {})
+        for o in objects
+        if o["kind"] == "ConfigMap"
+    }
+    variables = {b.labels[0] for b in blocks("variable", gitops_module(root))}
+    passed = [set(module_call("gitops_bootstrap", d)) for d in gitops_roots(root)]
+    loki_config = (root / "observability" / "loki" / "loki-s3.yaml").read_text(encoding="utf-8")
+    # The region every root is applied in (root-variables.tf, shared by all roots).
+    region = _variable_default(gitops_roots(root)[0], "region")
+    problems = []
+    for app in apps:
+        name, namespace = app["metadata"]["name"], app["spec"]["destination"].get("namespace")
+        values = app["spec"]["source"].get("helm", {}).get("valuesObject", {})
+        for config_map in _config_map_refs(values):
+            data = maps.get((namespace, config_map))
+            if data is None:
+                problems.append(f"{name} reads ConfigMap {namespace}/{config_map}: nobody makes it")
+                continue
+            if namespace not in namespaces:
+                problems.append(f"Terraform writes {namespace}/{config_map} but not its namespace")
+            wanted = set(re.findall(r"\$\{(\w+)\}", loki_config)) if name == "loki" else set()
+            for key in sorted(wanted - set(data)):
+                problems.append(f"{name} expands ${{{key}}}, not in {namespace}/{config_map}")
+            for key, value in sorted(data.items()):
+                variable = re.fullmatch(r"\$\{var\.(\w+)\}", str(value))
+                if variable is None or variable[1] not in variables:
+                    problems.append(f"{namespace}/{config_map} {key} = {value}: not an input")
+                elif not all(variable[1] in call for call in passed):
+                    problems.append(f"{namespace}/{config_map} {key}: a gitops root omits it")
+        if name == "aws-load-balancer-controller" and values.get("region") != region:
+            problems.append(f"{name}: region {values.get('region')}, Terraform's {region}")
+    for path in sorted((root / "deploy" / "k8s" / "components").glob("*/secretstore.yaml")):
+        store = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if store["spec"]["provider"]["aws"]["region"] != region:
+            problems.append(f"{path.relative_to(root)}: region is not Terraform's {region}")
     return problems

@@ -20,6 +20,7 @@ import pytest
 from celpy import celtypes
 
 from testbed.tools import REPO
+from tests.deploy.gitops_support import applications
 from tests.deploy.k8s_support import KUBERNETES_VERSION, OVERLAYS, Obj, built, of_kind
 
 POLICY_DIR = REPO / "deploy" / "gitops" / "policies" / "kvapi-images"
@@ -163,9 +164,8 @@ def test_dev_redis_is_refused_so_the_dev_binding_exempts_exactly_it() -> None:
 def test_a_policy_that_admits_tags_would_fail_this_suite() -> None:
     """The negative test: loosening the digest requirement is caught."""
     loose = copy.deepcopy(POLICY)
-    loose["spec"]["validations"][0]["expression"] = loose["spec"]["validations"][0][
-        "expression"
-    ].replace("@sha256:[0-9a-f]{64}$", "([:@].*)?$")
+    (refused,) = [v for v in loose["spec"]["variables"] if v["name"] == "refused"]
+    refused["expression"] = refused["expression"].replace("@sha256:[0-9a-f]{64}$", "([:@].*)?$")
     assert admit(pod(BAD["tag only"]), loose)[0], "the loosened copy should admit a tag"
 
 
@@ -195,3 +195,75 @@ def test_the_registry_is_the_one_the_overlays_deploy() -> None:
         (kvapi,) = of_kind(built(overlay), "Rollout")
         image = kvapi["spec"]["template"]["spec"]["containers"][0]["image"]
         assert image.startswith(f"{REPOSITORY}@sha256:"), f"{overlay}: {image}"
+
+
+# --- every workload an overlay runs in namespace kvapi, under its environment's binding ------
+
+WORKLOADS = {"Pod", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Rollout"}
+EXPORTER_IMAGE = "oliver006/redis_exporter:v1.78.0"
+
+
+def object_selector(environment: str) -> Obj:
+    """The binding's objectSelector in ENVIRONMENT: the committed one, or the one the
+    environment's kvapi-admission Application patches in."""
+    import yaml
+
+    source = applications(environment)["kvapi-admission"]["spec"]["source"]
+    for patch in source.get("kustomize", {}).get("patches", []):
+        for operation in yaml.safe_load(patch["patch"]):
+            if operation["path"] == "/spec/matchResources/objectSelector":
+                return dict(operation["value"])
+    return dict(BINDING["spec"]["matchResources"].get("objectSelector", {}))
+
+
+def selects(selector: Obj, labels: dict[str, str]) -> bool:
+    matched = all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+    for expression in selector.get("matchExpressions", []):
+        value, values = labels.get(expression["key"]), expression.get("values", [])
+        matched &= {
+            "In": value in values,
+            "NotIn": value not in values,
+            "Exists": value is not None,
+            "DoesNotExist": value is None,
+        }[expression["operator"]]
+    return matched
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_workload_of_every_overlay_is_admitted_under_its_binding(overlay: str) -> None:
+    """What Argo CD applies in namespace kvapi, each workload the binding selects (dev leaves
+    its Redis out), must pass the policy: staging's and prod's redis_exporter included."""
+    selector = object_selector(overlay)
+    judged = [
+        obj
+        for obj in built(overlay)
+        if obj["kind"] in WORKLOADS and selects(selector, obj["metadata"].get("labels", {}))
+    ]
+    assert {"Rollout"} <= {obj["kind"] for obj in judged}
+    if overlay != "dev":
+        assert any(obj["metadata"]["name"] == "redis-exporter" for obj in judged)
+    refused = {obj["metadata"]["name"]: admit(obj)[1] for obj in judged if not admit(obj)[0]}
+    assert refused == {}
+
+
+def labelled_exporter(*images: str) -> Obj:
+    exporter = pod(*images)
+    exporter["metadata"]["labels"] = {"app.kubernetes.io/name": "redis-exporter"}
+    return exporter
+
+
+def test_the_exporter_exception_is_that_image_on_exporter_pods_only() -> None:
+    assert admit(labelled_exporter(EXPORTER_IMAGE))[0]
+    assert admit(labelled_exporter(EXPORTER_IMAGE, GOOD[0]))[0]
+    assert not admit(pod(EXPORTER_IMAGE))[0], "the image alone, without the label"
+    allowed, messages = admit(labelled_exporter("oliver006/redis_exporter:v1.79.0"))
+    assert not allowed and "oliver006/redis_exporter:v1.79.0" in messages[0]
+    assert not admit(labelled_exporter(BAD["third-party image"]))[0]
+    for overlay in ("staging", "prod"):
+        (deployment,) = [
+            obj
+            for obj in built(overlay)
+            if (obj["kind"], obj["metadata"]["name"]) == ("Deployment", "redis-exporter")
+        ]
+        images = [c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]]
+        assert images == [EXPORTER_IMAGE], "the policy's exception names the overlays' image"

@@ -25,7 +25,6 @@ from tests.deploy.gitops_support import (
     GITOPS,
     REPO_URL,
     applications,
-    extra_manifests,
     helm_values,
     sync_wave,
 )
@@ -36,7 +35,6 @@ ADDONS = {
     "kube-prometheus-stack",
     "external-secrets",
     "aws-load-balancer-controller",
-    "metrics-server",
     "loki",
     "alloy",
 }
@@ -47,16 +45,11 @@ NEEDS = {
     "aws-load-balancer-controller": {"kube-prometheus-stack"},
     "loki": {"monitoring-config"},  # its configuration
     "alloy": {"monitoring-config"},  # Loki may come later: Alloy retries its pushes
-    "redis-exporter": {
-        "kube-prometheus-stack",
-        "external-secrets",
-    },  # ServiceMonitor, ExternalSecret
     "kvapi": {
         "argo-rollouts",  # Rollout, AnalysisTemplate
         "kube-prometheus-stack",  # ServiceMonitor, PrometheusRule
         "external-secrets",  # ExternalSecret, SecretStore
         "aws-load-balancer-controller",  # the Ingress of prod
-        "metrics-server",  # the HPA
         "kvapi-admission",  # the policy must judge the first pod already
     },
 }
@@ -74,25 +67,6 @@ def test_applications_match_the_argo_cd_schema(environment: str) -> None:
     result = validate(objects)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("valid   ") == len(objects)
-
-
-@pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_objects_in_addon_values_match_their_crd_schemas(environment: str) -> None:
-    objects = [obj for app in applications(environment).values() for obj in extra_manifests(app)]
-    if environment == "dev":
-        assert not objects  # dev's Redis exporter runs beside its Redis
-        return
-    assert {obj["kind"] for obj in objects} == {"SecretStore", "ExternalSecret"}
-    result = validate(objects)
-    assert result.returncode == 0, result.stdout + result.stderr
-    text = str(applications(environment))
-    assert "ENVIRONMENT" not in text, "a placeholder was left unpatched"
-    assert f"kvapi/{environment}/redis" in text
-
-
-def test_redis_exporter_only_where_redis_is_elasticache() -> None:
-    assert "redis-exporter" not in applications("dev")
-    assert {"staging", "prod"} == {e for e in ENVIRONMENTS if "redis-exporter" in applications(e)}
 
 
 def test_the_schema_check_rejects_a_wrong_type() -> None:

@@ -33,7 +33,6 @@ from tests.deploy import terraform_support as tf
 from tests.deploy.gitops_support import (
     ENVIRONMENTS,
     applications,
-    extra_manifests,
     helm_values,
     sync_wave,
 )
@@ -110,8 +109,6 @@ def test_every_kind_of_deploy_gitops_is_built_in_or_from_an_addon(environment: s
     apps = applications(environment)
     objects = [*apps.values(), *gitops_objects()]
     assert kind_problems(objects, apps) == []
-    for name, application in apps.items():  # objects an add-on creates from its values
-        assert kind_problems(extra_manifests(application), apps, consumer=name) == []
 
 
 def test_a_kind_that_no_addon_provides_is_rejected() -> None:
@@ -256,24 +253,6 @@ def test_every_secret_key_a_pod_reads_is_produced_by_its_overlay(overlay: str) -
     assert app_reads(overlay) <= produced_secret_keys(objects)["kvapi-secrets"]
 
 
-def exporter_secret_problems(application: Obj) -> list[str]:
-    """redis-exporter reads REDIS_ADDR from a Secret its own ExternalSecret must produce."""
-    source = helm_values(application)["redisAddressConfig"]["source"]
-    produced = produced_secret_keys(extra_manifests(application))
-    if source["key"] not in produced.get(source["name"], set()):
-        return [f"redis-exporter reads {source['name']}/{source['key']}, which nothing produces"]
-    return []
-
-
-@pytest.mark.parametrize("environment", ["staging", "prod"])
-def test_the_redis_exporter_reads_a_secret_key_it_produces(environment: str) -> None:
-    application = applications(environment)["redis-exporter"]
-    assert exporter_secret_problems(application) == []
-    broken = copy.deepcopy(application)
-    broken["spec"]["source"]["helm"]["valuesObject"]["redisAddressConfig"]["source"]["key"] = "URL"
-    assert exporter_secret_problems(broken)
-
-
 def test_a_secret_key_missing_from_the_external_secret_is_rejected() -> None:
     objects = copy.deepcopy(built("prod"))
     (external,) = of_kind(objects, "ExternalSecret")
@@ -343,21 +322,10 @@ def service_monitor_jobs(objects: Iterable[Obj]) -> set[str]:
     return jobs
 
 
-def addon_jobs(apps: dict[str, Obj]) -> set[str]:
-    """Jobs of the add-ons' own ServiceMonitors that relabel `job` (e.g. redis-exporter)."""
-    return {
-        relabel["replacement"]
-        for application in apps.values()
-        for relabel in helm_values(application).get("serviceMonitor", {}).get("relabelings", [])
-        if relabel.get("targetLabel") == "job"
-    }
-
-
 def environment_jobs(environment: str) -> set[str]:
     if environment == "compose":
         return compose_jobs()
-    apps = applications(environment)
-    return service_monitor_jobs(built(environment)) | addon_jobs(apps) | KPS_DEFAULT_JOBS
+    return service_monitor_jobs(built(environment)) | KPS_DEFAULT_JOBS
 
 
 def selector_problems(
@@ -406,10 +374,17 @@ def test_a_job_no_environment_scrapes_is_rejected() -> None:
     renamed = copy.deepcopy(built("prod"))
     for monitor in of_kind(renamed, "ServiceMonitor"):
         monitor["spec"]["endpoints"][0]["relabelings"][0]["replacement"] = "kvapi-api"
-    jobs = service_monitor_jobs(renamed) | addon_jobs(applications("prod")) | KPS_DEFAULT_JOBS
+    jobs = service_monitor_jobs(renamed) | KPS_DEFAULT_JOBS
     assert selector_problems("prod", jobs, queries())
-    without_exporter = {k: v for k, v in applications("prod").items() if k != "redis-exporter"}
-    jobs = service_monitor_jobs(built("prod")) | addon_jobs(without_exporter) | KPS_DEFAULT_JOBS
+    # The overlay's redis_exporter (deploy/k8s/components/elasticache-redis) is the only source
+    # of job redis_exporter in prod: without its ServiceMonitor the Redis rules select nothing.
+    without_exporter = [
+        obj
+        for obj in built("prod")
+        if (obj["kind"], obj["metadata"]["name"]) != ("ServiceMonitor", "redis-exporter")
+    ]
+    assert len(without_exporter) == len(built("prod")) - 1
+    jobs = service_monitor_jobs(without_exporter) | KPS_DEFAULT_JOBS
     assert any(
         "redis_exporter" in problem for problem in selector_problems("prod", jobs, queries())
     )
@@ -488,10 +463,10 @@ def test_names_the_manifests_assume_match_the_addons(overlay: str) -> None:
 
 def test_another_release_name_is_rejected() -> None:
     apps = copy.deepcopy(applications("prod"))
-    monitor = helm_values(apps["redis-exporter"])["serviceMonitor"]
-    monitor["labels"] = {"release": "prometheus"}
+    monitor = helm_values(apps["argo-rollouts"])["controller"]["metrics"]["serviceMonitor"]
+    monitor["additionalLabels"] = {"release": "prometheus"}
     assert name_problems(built("prod"), apps) == [
-        "redis-exporter's ServiceMonitor is not labelled release=kube-prometheus-stack"
+        "argo-rollouts's ServiceMonitor is not labelled release=kube-prometheus-stack"
     ]
     apps = copy.deepcopy(applications("prod"))
     apps["kube-prometheus-stack"]["spec"]["source"]["helm"]["releaseName"] = "monitoring"
@@ -511,9 +486,14 @@ def _terraform_cluster_names() -> dict[str, str]:
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_the_load_balancer_controller_knows_its_cluster_and_vpc(environment: str) -> None:
-    """modules/platform names the cluster and the VPC `kvapi-<environment>`."""
-    platform = (tf.MODULES / "platform" / "main.tf").read_text()
-    assert 'name = "kvapi-${var.environment}"' in platform
+    """modules/platform names the cluster and the VPC `kvapi-<environment>`: its local `name`
+    goes to modules/cluster (the EKS cluster's name) and modules/network (the VPC module's
+    `name`, which terraform-aws-modules/vpc writes as the VPC's Name tag)."""
+    platform = tf.MODULES / "platform"
+    assert tf.locals_of(platform)["name"] == "kvapi-${var.environment}"
+    for module, inner in (("cluster", "eks"), ("network", "vpc")):
+        assert tf.module_call(module, platform)["name"] == "${local.name}", module
+        assert tf.module_call(inner, tf.MODULES / module)["name"] == "${var.name}", inner
     values: dict[str, Any] = helm_values(applications(environment)["aws-load-balancer-controller"])
     assert values["clusterName"] == _terraform_cluster_names()[environment]
     assert values["vpcTags"] == {"Name": _terraform_cluster_names()[environment]}

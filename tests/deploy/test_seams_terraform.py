@@ -9,7 +9,11 @@ to be rejected on a copy of the tree with that seam broken (tests/deploy/terrafo
 - every service account that calls AWS (the AWS Load Balancer Controller among them) has a Pod
   Identity association, and no Pod Identity role lacks a caller;
 - the AWS Load Balancer Controller deploy/gitops pins has the IAM policy Terraform commits, and
-  metrics-server (an EKS add-on) is not installed twice.
+  metrics-server (an EKS add-on) is not installed twice;
+- Argo CD is installed with deploy/gitops/argocd/values.yaml (the health check sync waves need,
+  the notifications CD waits for);
+- what an add-on expects from Terraform (Loki's ConfigMap monitoring/loki-storage and every
+  variable its configuration expands, the load balancer controller's region) is provided.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ CHECKS: list[Check] = [
     seams.partition_problems,
     seams.pod_identity_problems,
     seams.gitops_addon_problems,
+    seams.argo_cd_values_problems,
+    seams.addon_fact_problems,
 ]
 
 
@@ -41,8 +47,16 @@ def test_the_real_tree_holds_together(check: Check) -> None:
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    """A copy of deploy/terraform and .github/workflows (symlinks kept) to break."""
-    for part in ("deploy/terraform", ".github/workflows", "deploy/gitops"):
+    """A copy of deploy/terraform, .github/workflows, deploy/gitops and Loki's configuration
+    (symlinks kept) to break."""
+    parts = (
+        "deploy/terraform",
+        ".github/workflows",
+        "deploy/gitops",
+        "deploy/k8s/components",
+        "observability/loki",
+    )
+    for part in parts:
         if (REPO / part).exists():
             shutil.copytree(REPO / part, tmp_path / part, symlinks=True)
     return tmp_path
@@ -240,3 +254,90 @@ def test_metrics_server_installed_twice_is_rejected(tree: Path) -> None:
     gitops_app(tree, "metrics-server", "3.13.0")
     [problem] = seams.gitops_addon_problems(tree)
     assert "metrics-server is an EKS add-on" in problem
+
+
+# --- what Terraform hands to Argo CD and its add-ons -----------------------------------------
+
+
+def gitops_bootstrap(tree: Path) -> Path:
+    return tree / "deploy/terraform/modules/gitops-bootstrap/main.tf"
+
+
+def test_argo_cd_installed_without_the_committed_values_is_rejected(tree: Path) -> None:
+    edit(gitops_bootstrap(tree), "    var.argo_cd_values,\n", "")
+    assert seams.argo_cd_values_problems(tree) == [
+        "helm_release.argo_cd does not get var.argo_cd_values (values.yaml)"
+    ]
+
+
+def test_argo_cd_values_read_from_another_path_are_rejected(tree: Path) -> None:
+    edit(
+        tree / "deploy/terraform/gitops/_shared/main.tf",
+        "/../../../gitops/argocd/values.yaml",
+        "/../../gitops/argocd/values.yaml",
+    )
+    problems = seams.argo_cd_values_problems(tree)
+    assert len(problems) == 3 and all("not deploy/gitops/argocd/values.yaml" in p for p in problems)
+
+
+def test_argo_cd_values_without_the_application_health_check_are_rejected(tree: Path) -> None:
+    edit(
+        tree / "deploy/gitops/argocd/values.yaml",
+        "resource.customizations.health.argoproj.io_Application",
+        "resource.customizations.health.argoproj.io_Rollout",
+    )
+    [problem] = seams.argo_cd_values_problems(tree)
+    assert "sync waves would not wait" in problem
+
+
+def test_a_variable_loki_expands_that_terraform_does_not_write_is_rejected(tree: Path) -> None:
+    edit(gitops_bootstrap(tree), "        LOKI_S3_BUCKET = var.loki_bucket\n", "")
+    assert seams.addon_fact_problems(tree) == [
+        "loki expands ${LOKI_S3_BUCKET}, not in monitoring/loki-storage"
+    ]
+
+
+def test_a_config_map_terraform_does_not_write_is_rejected(tree: Path) -> None:
+    edit(tree / "deploy/gitops/addons/loki.yaml", "name: loki-storage", "name: loki-env")
+    assert seams.addon_fact_problems(tree) == [
+        "loki reads ConfigMap monitoring/loki-env: nobody makes it"
+    ]
+
+
+def test_a_fact_that_is_no_terraform_input_is_rejected(tree: Path) -> None:
+    edit(gitops_bootstrap(tree), "AWS_REGION     = var.region", 'AWS_REGION     = "us-east-1"')
+    assert seams.addon_fact_problems(tree) == [
+        "monitoring/loki-storage AWS_REGION = us-east-1: not an input"
+    ]
+
+
+def test_a_load_balancer_controller_in_another_region_is_rejected(tree: Path) -> None:
+    edit(
+        tree / "deploy/gitops/addons/aws-load-balancer-controller.yaml",
+        "region: us-east-1",
+        "region: eu-west-1",
+    )
+    assert seams.addon_fact_problems(tree) == [
+        "aws-load-balancer-controller: region eu-west-1, Terraform's us-east-1"
+    ]
+
+
+def test_a_secret_store_in_another_region_is_rejected(tree: Path) -> None:
+    edit(
+        tree / "deploy/k8s/components/elasticache-redis/secretstore.yaml",
+        "region: us-east-1",
+        "region: eu-west-1",
+    )
+    assert seams.addon_fact_problems(tree) == [
+        "deploy/k8s/components/elasticache-redis/secretstore.yaml: region is not Terraform's "
+        "us-east-1"
+    ]
+
+
+def test_an_hpa_without_metrics_server_is_rejected(tree: Path) -> None:
+    """The overlays' HPA reads the resource metrics API: with the EKS add-on gone and no chart
+    in deploy/gitops, nothing serves it."""
+    edit(cluster(tree), "    metrics-server         = {}\n", "")
+    assert seams.gitops_addon_problems(tree) == [
+        "modules/cluster no longer installs metrics-server: deploy/gitops must"
+    ]

@@ -13,8 +13,6 @@ data "terraform_remote_state" "environment" {
   }
 }
 
-data "aws_caller_identity" "current" {}
-
 locals {
   environment = data.terraform_remote_state.environment.outputs
 }
@@ -29,11 +27,9 @@ module "gitops_bootstrap" {
   environment    = local.environment_name
   repository_url = "https://github.com/${var.github_repository}.git"
 
-  cluster_facts = {
-    cluster_name = local.environment.cluster_name
-    region       = local.environment.region
-    vpc_id       = local.environment.vpc_id
-    account_id   = data.aws_caller_identity.current.account_id
-    loki_bucket  = local.environment.loki_bucket_name
-  }
+  # Relative to this root (deploy/terraform/gitops/<env>): the values committed with the
+  # Applications they configure.
+  argo_cd_values = file("${path.root}/../../../gitops/argocd/values.yaml")
+  region         = local.environment.region
+  loki_bucket    = local.environment.loki_bucket_name
 }

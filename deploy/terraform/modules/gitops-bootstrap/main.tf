@@ -24,24 +24,45 @@ resource "helm_release" "argo_cd" {
   cleanup_on_fail  = true
   max_history      = 10
 
-  values = [yamlencode({
-    # No SSO is configured: Dex would be an idle component with a service account.
-    dex = { enabled = false }
-    configs = {
-      # Argo CD's own cluster Secret for the cluster it runs in, carrying the facts that only
-      # Terraform knows (VPC ID, account, bucket names) as annotations: an ApplicationSet's
-      # cluster generator reads them as {{metadata.annotations.<key>}}. No credentials: Argo CD
-      # reaches this cluster with its own service account.
-      clusterCredentials = {
-        in-cluster = {
-          server      = local.in_cluster
-          labels      = { (local.environment_key) = var.environment }
-          annotations = var.cluster_facts
-          config      = { tlsClientConfig = { insecure = false } }
-        }
+  # Helm merges the list in order (provider v3.1.2, getValues -> mergeMaps): the committed
+  # values of deploy/gitops/argocd/values.yaml (health check for sync waves, notifications),
+  # then what only Terraform knows.
+  values = [
+    var.argo_cd_values,
+    yamlencode({
+      # No SSO is configured: Dex would be an idle component with a service account.
+      dex          = { enabled = false }
+      extraObjects = local.cluster_facts
+    }),
+  ]
+}
+
+locals {
+  # What the add-ons of deploy/gitops need from AWS and only Terraform knows, as objects that
+  # the argo-cd chart creates (`extraObjects`, chart 9.7.1) before the app of apps syncs:
+  # Loki's ConfigMap monitoring/loki-storage (its extraEnvFrom; loki-s3.yaml expands
+  # ${AWS_REGION} and ${LOKI_S3_BUCKET}) and its namespace, kept when Argo CD is uninstalled
+  # (the add-ons' data lives there). tests/deploy/terraform_seams.py checks both sides.
+  monitoring = "monitoring"
+  cluster_facts = [
+    {
+      apiVersion = "v1"
+      kind       = "Namespace"
+      metadata = {
+        name        = local.monitoring
+        annotations = { "helm.sh/resource-policy" = "keep" }
       }
-    }
-  })]
+    },
+    {
+      apiVersion = "v1"
+      kind       = "ConfigMap"
+      metadata   = { name = "loki-storage", namespace = local.monitoring }
+      data = {
+        AWS_REGION     = var.region
+        LOKI_S3_BUCKET = var.loki_bucket
+      }
+    },
+  ]
 }
 
 # The root of the app-of-apps: everything under deploy/gitops/environments/<env> on the tracked

@@ -51,12 +51,32 @@ variable "argocd_apps_chart_version" {
   }
 }
 
-variable "cluster_facts" {
-  description = "What the add-ons need to know about AWS and only Terraform knows (cluster name, region, VPC ID, account, Loki's bucket), as annotations of Argo CD's in-cluster cluster Secret."
-  type        = map(string)
+variable "argo_cd_values" {
+  description = "The argo-cd chart values committed in deploy/gitops/argocd/values.yaml (the root passes the file's content): the Application health check sync waves need, notifications to GitHub commit statuses."
+  type        = string
 
   validation {
-    condition     = alltrue([for key in keys(var.cluster_facts) : can(regex("^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$", key))])
-    error_message = "Keys must be valid annotation names without a prefix (lowercase letters, digits, '_', '.', '-')."
+    condition     = can(yamldecode(var.argo_cd_values).configs.cm) && can(yamldecode(var.argo_cd_values).notifications)
+    error_message = "Pass the content of deploy/gitops/argocd/values.yaml (configs.cm and notifications)."
+  }
+}
+
+variable "region" {
+  description = "AWS region of the cluster; Loki's S3 client reads it as AWS_REGION from ConfigMap monitoring/loki-storage."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "Give an AWS region name such as us-east-1."
+  }
+}
+
+variable "loki_bucket" {
+  description = "Name of Loki's S3 bucket (the environment's output loki_bucket_name), LOKI_S3_BUCKET of ConfigMap monitoring/loki-storage."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.loki_bucket))
+    error_message = "Give an S3 bucket name."
   }
 }
