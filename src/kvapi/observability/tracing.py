@@ -1,6 +1,11 @@
 """OpenTelemetry traces, on only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 
-When off, nothing is imported or instrumented, so the request path pays nothing.
+When off, nothing is imported or instrumented, so the request path pays nothing. When on, the
+SDK reads the rest of its settings from the standard variables, OTEL_TRACES_SAMPLER and
+OTEL_TRACES_SAMPLER_ARG included (default parentbased_always_on; production sets
+parentbased_traceidratio, docs/observability.md). Every request gets a trace id, sampled or
+not, and the log lines carry it; the latency histogram's exemplars name sampled traces only,
+since only those reach the trace backend.
 """
 
 import os
@@ -27,6 +32,15 @@ def current_trace_ids() -> tuple[str | None, str | None]:
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
 
 
+def sampled_trace_id() -> str | None:
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    if not context.trace_flags.sampled:  # also false for the invalid context of no span
+        return None
+    return format(context.trace_id, "032x")
+
+
 def setup_tracing(app: FastAPI, exporter: "SpanExporter | None" = None) -> None:
     """Instrument the app and Redis; `exporter` defaults to OTLP over HTTP from the env."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -46,3 +60,4 @@ def setup_tracing(app: FastAPI, exporter: "SpanExporter | None" = None) -> None:
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
     RedisInstrumentor().instrument(tracer_provider=provider)
     JsonFormatter.trace_ids = staticmethod(current_trace_ids)
+    app.state.metrics.enable_exemplars(sampled_trace_id)
