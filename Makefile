@@ -64,6 +64,8 @@ check: $(SYNCED) check-workflows check-k8s check-terraform check-monitoring chec
 MONITORING := observability
 # severity=receiver pairs that `amtool config routes test` must confirm.
 ALERT_ROUTES := critical=pagerduty-critical warning=slack-warning info=email-info
+# The Watchdog heartbeat goes to the dead man's switch, not to the info receiver.
+HEARTBEAT_ROUTE := alertname=Watchdog severity=info service=kvapi
 
 .PHONY: check-monitoring
 check-monitoring: $(SYNCED) ## promtool/amtool checks, rule unit tests, generated rules and dashboards up to date
@@ -75,6 +77,8 @@ check-monitoring: $(SYNCED) ## promtool/amtool checks, rule unit tests, generate
 	  amtool config routes test --config.file=$(MONITORING)/alertmanager/alertmanager.yml \
 	    --verify.receivers=$${pair#*=} severity=$${pair%%=*} service=kvapi || exit 1; \
 	done
+	amtool config routes test --config.file=$(MONITORING)/alertmanager/alertmanager.yml \
+	  --verify.receivers=deadmansswitch $(HEARTBEAT_ROUTE)
 	$(BIN)/python $(MONITORING)/prometheus/slo_rules.py --check
 	cd $(MONITORING)/grafana && ../../$(BIN)/python -m kvapi_dashboards --check
 
@@ -174,6 +178,7 @@ $(ALERTMANAGER_SECRETS):
 	echo https://hooks.slack.com/services/change-me > $@/slack-webhook-url
 	echo change-me > $@/smtp-password
 	echo change-me > $@/pagerduty-routing-key
+	echo change-me > $@/heartbeat-api-key
 
 .PHONY: stack
 stack: | $(ALERTMANAGER_SECRETS) ## the whole platform on 127.0.0.1 with Docker Compose (needs .env)
