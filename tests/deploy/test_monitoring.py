@@ -255,10 +255,15 @@ def test_four_dashboards_with_unique_panel_ids_and_variable_datasources() -> Non
             assert ref_ids and len(ref_ids) == len(set(ref_ids)), panel["title"]
 
 
-def test_grafana_provisions_the_three_datasources_and_the_dashboards() -> None:
+def test_grafana_provisions_the_four_datasources_and_the_dashboards() -> None:
     provisioning = GRAFANA / "provisioning"
     sources = load_yaml(provisioning / "datasources" / "datasources.yml")["datasources"]
-    assert {source["type"] for source in sources} == {"prometheus", "loki", "alertmanager"}
+    assert {source["type"] for source in sources} == {
+        "prometheus",
+        "loki",
+        "alertmanager",
+        "jaeger",
+    }
     (provider,) = load_yaml(provisioning / "dashboards" / "dashboards.yml")["providers"]
     assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
 
