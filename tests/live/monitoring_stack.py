@@ -67,6 +67,39 @@ def render_prometheus_config(directory: Path, targets: dict[str, str]) -> Path:
     return config_path
 
 
+def render_scrape_config(directory: Path, job: str, groups: list[dict[str, Any]]) -> Path:
+    """The committed scrape config of one `job` alone, its file_sd file holding `groups`
+    (targets with their labels), at the test intervals: for tests of one service's series."""
+    config = load_yaml(PROMETHEUS_CONFIG)
+    (scrape,) = [entry for entry in config["scrape_configs"] if entry["job_name"] == job]
+    (directory / "targets").mkdir(parents=True)
+    (directory / "targets" / f"{job}.json").write_text(json.dumps(groups))
+    config_path = directory / "prometheus.yml"
+    config_path.write_text(
+        yaml.safe_dump(
+            {
+                "global": {
+                    "scrape_interval": SCRAPE_INTERVAL,
+                    "evaluation_interval": SCRAPE_INTERVAL,
+                    "scrape_timeout": SCRAPE_INTERVAL,
+                },
+                "scrape_configs": [scrape],
+            },
+            sort_keys=False,
+        )
+    )
+    return config_path
+
+
+def prometheus_args(binary: str, config: Path, data: Path, address: str) -> list[str]:
+    return [
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={data}",
+        f"--web.listen-address={address}",
+    ]
+
+
 class PrometheusAPI:
     def __init__(self, base_url: str) -> None:
         self.client = httpx.Client(base_url=base_url, timeout=10)
@@ -93,6 +126,12 @@ class PrometheusAPI:
             for series in self.query_range(expr, start, end)
             for _, value in series["values"]
         )
+
+    def instant(self, expr: str, at: float) -> list[dict[str, Any]]:
+        for variable, value in GRAFANA_VARIABLES.items():
+            expr = expr.replace(variable, value)
+        result: list[dict[str, Any]] = self.get("/api/v1/query", query=expr, time=at)["result"]
+        return result
 
     def alert_states(self) -> dict[str, str]:
         return {
