@@ -153,6 +153,11 @@ bench: $(SYNCED) ## wrk: service vs original design vs bare ASGI, 1 and 2 worker
 bench-overhead: $(SYNCED) ## wrk: the service with metrics and access logs on vs off (issue 3's <= 15 % cost)
 	$(BIN)/python -m bench.run --variants service service_no_telemetry --out results/bench-overhead $(BENCH_ARGS)
 
+.PHONY: bench-tracing
+bench-tracing: $(SYNCED) ## wrk: the service without tracing, fully sampled and 10 % sampled (docs/observability.md)
+	$(BIN)/python -m bench.run --variants service service_traced service_traced_ratio \
+	  --out results/bench-tracing $(BENCH_ARGS)
+
 .PHONY: bench-servers
 bench-servers: $(SYNCED) ## wrk: gunicorn+uvicorn vs granian, and a minimal FastAPI app for reference (ADR 0060)
 	$(BIN)/python -m bench.run --variants service service_granian fastapi_minimal bare bare_granian \

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from tests.support.otlp import otlp_sink
 from tests.support.redis import redis_server
 
 from bench import report
@@ -79,7 +80,9 @@ def machine() -> dict[str, Any]:
     }
 
 
-def measure_all(args: argparse.Namespace, redis_url: str, log_dir: Path) -> report.Rows:
+def measure_all(
+    args: argparse.Namespace, redis_url: str, log_dir: Path, otlp_endpoint: str | None
+) -> report.Rows:
     rows: report.Rows = []
     wrk_env = clean_environment() | {"BENCH_TOKEN": BENCH_TOKEN}
     for workers in args.workers:
@@ -88,7 +91,7 @@ def measure_all(args: argparse.Namespace, redis_url: str, log_dir: Path) -> repo
         with contextlib.ExitStack() as stack:
             servers = [
                 stack.enter_context(
-                    running(VARIANTS[name], workers, redis_url, server_cpus, log_dir)
+                    running(VARIANTS[name], workers, redis_url, server_cpus, log_dir, otlp_endpoint)
                 )
                 for name in args.variants
             ]
@@ -144,12 +147,17 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     about = machine()
     logs = tempfile.TemporaryDirectory(prefix="kvapi-bench-", dir=MEMORY_TMP)
-    with logs as tmp, redis_server() as redis_proc:
+    traced = any(VARIANTS[name].traced for name in args.variants)
+    with (
+        logs as tmp,
+        redis_server() as redis_proc,
+        otlp_sink(keep_ids=False) if traced else contextlib.nullcontext() as sink,
+    ):
         assert redis_proc.process is not None
         _, client_cpus = cpus_for(min(args.workers))
         if client_cpus is not None:  # Redis shares the client's core, away from the servers
             os.sched_setaffinity(redis_proc.process.pid, {int(client_cpus)})
-        rows = measure_all(args, redis_proc.url, Path(tmp))
+        rows = measure_all(args, redis_proc.url, Path(tmp), sink.endpoint if sink else None)
         redis_cost = redis_command_cost(redis_proc.url)
 
     summary = report.summarize(rows)

@@ -19,6 +19,7 @@ class Variant:
     asgi_app: str | None = None  # module:attribute to serve; None = `kvapi serve`
     server: str = "gunicorn"  # "gunicorn" (with the service's uvicorn worker) or "granian"
     env: dict[str, str] = field(default_factory=dict)
+    traced: bool = False  # exports spans to the bench's OTLP receiver
 
     def command(self, port: int, workers: int) -> list[str]:
         if self.asgi_app is None:
@@ -39,8 +40,16 @@ class Variant:
             "--keep-alive", "5",
         ]  # fmt: skip
 
-    def environment(self, port: int, workers: int, redis_url: str) -> dict[str, str]:
+    def environment(
+        self, port: int, workers: int, redis_url: str, otlp_endpoint: str | None = None
+    ) -> dict[str, str]:
         """(b) and (c) read BENCH_REDIS_URL and ignore the KVAPI_* settings."""
+        if self.traced:
+            if otlp_endpoint is None:
+                raise ValueError(f"{self.name} exports spans: it needs an OTLP endpoint")
+            traced = {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_endpoint}
+        else:
+            traced = {}
         return {
             "BENCH_REDIS_URL": redis_url,
             "KVAPI_REDIS_URL": redis_url,
@@ -48,6 +57,7 @@ class Variant:
             "KVAPI_WORKERS": str(workers),
             "KVAPI_WRITE_TOKENS": BENCH_TOKEN,
             "KVAPI_LOG_LEVEL": "INFO",
+            **traced,
             **self.env,
         }
 
@@ -61,6 +71,21 @@ SERVICE_LIMITED = Variant(
     "service_rate_limited",
     "(a+rl) kvapi, production settings + rate limiting",
     env={"KVAPI_RATE_LIMIT_READS": "1000000/second", "KVAPI_RATE_LIMIT_WRITES": "1000000/second"},
+)
+# Production settings plus tracing, every request sampled (the worst case; prod samples a
+# ratio), spans batched to a local OTLP/HTTP receiver: the cost of tracing is (at)/(a).
+SERVICE_TRACED = Variant(
+    "service_traced",
+    "(at) kvapi, production settings + tracing (all sampled)",
+    env={"OTEL_TRACES_SAMPLER": "parentbased_always_on"},
+    traced=True,
+)
+# What production runs (deploy/k8s/overlays/prod): 10 % of the traces sampled.
+SERVICE_TRACED_RATIO = Variant(
+    "service_traced_ratio",
+    "(at10) kvapi, production settings + tracing (10 % sampled)",
+    env={"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"},
+    traced=True,
 )
 SERVICE_QUIET = Variant(
     "service_no_telemetry",
@@ -90,4 +115,8 @@ FASTAPI_MINIMAL = Variant(
 # (a) and (a0) measured back to back in every round: the telemetry cost is their ratio, and a
 # burst of load from elsewhere then tends to hit both rather than one of them.
 DEFAULT = (SERVICE, SERVICE_QUIET, SERVICE_LIMITED, ORIGINAL, BARE)
-VARIANTS = {v.name: v for v in (*DEFAULT, FASTAPI_MINIMAL, SERVICE_GRANIAN, BARE_GRANIAN)}
+# Tracing's cost (docs/observability.md): `--variants service service_traced service_traced_ratio`.
+TRACING = (SERVICE, SERVICE_TRACED, SERVICE_TRACED_RATIO)
+VARIANTS = {
+    v.name: v for v in (*DEFAULT, *TRACING[1:], FASTAPI_MINIMAL, SERVICE_GRANIAN, BARE_GRANIAN)
+}

@@ -74,20 +74,20 @@ def test_the_latest_request_of_a_bucket_wins(
     traced_client: TestClient, captured: JsonLines
 ) -> None:
     for _ in range(3):
-        traced_client.get("/healthz")
+        traced_client.get("/")
     last = access_lines(captured)[-1]
     text = traced_client.get("/metrics", headers={"Accept": OPENMETRICS}).text
     exemplars = [
         sample.exemplar.labels["trace_id"]
         for sample in duration_buckets(text)
-        if sample.exemplar is not None and sample.labels["route"] == "/healthz"
+        if sample.exemplar is not None and sample.labels["route"] == "/"
     ]
     assert last["trace_id"] in exemplars
     assert len(exemplars) <= 3
 
 
 def test_the_prometheus_text_format_has_no_exemplars(traced_client: TestClient) -> None:
-    traced_client.get("/healthz")
+    traced_client.get("/")
     response = traced_client.get("/metrics")
     assert response.headers["content-type"].startswith("text/plain")
     assert "http_request_duration_seconds_bucket" in response.text
@@ -101,7 +101,19 @@ def test_unsampled_requests_log_a_trace_id_but_leave_no_exemplar(
     monkeypatch.setenv("OTEL_TRACES_SAMPLER", "traceidratio")
     monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "0")
     with traced(redis_url, monkeypatch) as client:
-        client.get("/healthz")
+        client.get("/")
         text = client.get("/metrics", headers={"Accept": OPENMETRICS}).text
     assert access_lines(captured)[0]["trace_id"] is not None
     assert [sample for sample in duration_buckets(text) if sample.exemplar is not None] == []
+
+
+def test_probes_and_scrapes_are_not_traced(traced_client: TestClient, captured: JsonLines) -> None:
+    for path in ("/healthz", "/readyz", "/metrics", "/v1/keys/metrics"):
+        traced_client.get(path)
+    traced = {line["path"]: line["trace_id"] is not None for line in access_lines(captured)}
+    assert traced == {
+        "/healthz": False,
+        "/readyz": False,
+        "/metrics": False,
+        "/v1/keys/metrics": True,  # a key named metrics is a request like any other
+    }

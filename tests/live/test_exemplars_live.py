@@ -28,8 +28,8 @@ from tests.live.monitoring_stack import (
     render_scrape_config,
     running,
 )
-from tests.live.otlp_sink import OtlpSink, otlp_sink
 from tests.support.net import wait_until
+from tests.support.otlp import OtlpSink, otlp_sink
 from tests.support.processes import KvapiProcess, http_ok, kvapi_server
 from tests.support.redis import redis_server
 from tests.support.tools import require_binary
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.live
 
 SELECTOR = 'http_request_duration_seconds_bucket{job="kvapi"}'
 CONCURRENCY = 16
-ROUTES = ("/v1/keys/k{}", "/", "/healthz", "/v1/keys")
+ROUTES = ("/v1/keys/k{}", "/", "/health", "/v1/keys")
 
 
 @dataclass

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
 
 
+# Probes and scrapes: traces of them would be most of the traces and none of the interest.
+# Matched against the full URL, so /v1/keys/metrics is still traced.
+UNTRACED_URLS = "://[^/]+/metrics$,://[^/]+/healthz$,://[^/]+/readyz$"
+
+
 def tracing_requested() -> bool:
     return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
 
@@ -57,7 +62,14 @@ def setup_tracing(app: FastAPI, exporter: "SpanExporter | None" = None) -> None:
         processor = SimpleSpanProcessor(exporter)
     provider = TracerProvider(resource=Resource.create({"service.name": "kvapi"}))
     provider.add_span_processor(processor)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=provider,
+        excluded_urls=UNTRACED_URLS,
+        # One span per request, not three: the ASGI receive and send spans cost about as much
+        # as the request's own and say nothing a request span does not (docs/observability.md).
+        exclude_spans=["receive", "send"],
+    )
     RedisInstrumentor().instrument(tracer_provider=provider)
     JsonFormatter.trace_ids = staticmethod(current_trace_ids)
     app.state.metrics.enable_exemplars(sampled_trace_id)
