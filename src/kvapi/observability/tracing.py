@@ -66,8 +66,8 @@ def setup_tracing(app: FastAPI, exporter: "SpanExporter | None" = None) -> None:
         app,
         tracer_provider=provider,
         excluded_urls=UNTRACED_URLS,
-        # One span per request, not three: the ASGI receive and send spans cost about as much
-        # as the request's own and say nothing a request span does not (docs/observability.md).
+        # One span per request, not three: the ASGI receive and send spans cost CPU on every
+        # sampled request and say nothing the request span does not.
         exclude_spans=["receive", "send"],
     )
     RedisInstrumentor().instrument(tracer_provider=provider)
