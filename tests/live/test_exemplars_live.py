@@ -21,7 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.deploy.monitoring_support import dashboards_package
 from tests.live.monitoring_stack import (
+    GRAFANA_VARIABLES,
     PrometheusAPI,
     free_address,
     prometheus_args,
@@ -172,3 +174,24 @@ def test_every_exemplar_is_a_logged_request_of_its_series(stack: Stack, seen: li
 def test_every_exemplar_trace_reached_the_trace_backend(stack: Stack, seen: list) -> None:
     wanted = {exemplar["labels"]["trace_id"] for exemplar in seen}
     wait_until(lambda: wanted <= stack.sink.received(), 15, "the exemplars' spans at the sink")
+
+
+def test_the_dashboard_panels_that_show_exemplars_get_them(stack: Stack, seen: list) -> None:
+    """Grafana asks query_exemplars with the panel's own expression: so does this test."""
+    queries = [
+        query
+        for board in dashboards_package().DASHBOARDS
+        for panel in board.panels
+        for query in panel.queries
+        if query.exemplars
+    ]
+    assert len(queries) == 2  # p95 per route, p95 by revision (kvapi / Application performance)
+    for query in queries:
+        expr = query.expr
+        for variable, value in GRAFANA_VARIABLES.items():
+            expr = expr.replace(variable, value)
+        found = stack.prometheus.get(
+            "/api/v1/query_exemplars", query=expr, start=stack.start - 60, end=time.time() + 60
+        )
+        trace_ids = {e["labels"]["trace_id"] for series in found for e in series["exemplars"]}
+        assert trace_ids & {e["labels"]["trace_id"] for e in seen}, query.expr
