@@ -13,8 +13,11 @@ import pytest
 import redis
 from bench import run
 from bench.servers import running
-from bench.variants import BARE, ORIGINAL, Variant
+from bench.variants import BARE, ORIGINAL, SERVICE_TRACED, Variant
 
+from tests.support.net import wait_until
+from tests.support.otlp import otlp_sink
+from tests.support.processes import KvapiProcess
 from tests.support.redis import RedisProcess
 from tests.support.tools import require_binary
 
@@ -52,3 +55,28 @@ def test_bench_runs_end_to_end_and_writes_its_reports(tmp_path: Path) -> None:
         assert measured["failed_share"] == 0, measured  # every answer was a 2xx
     assert (tmp_path / "bench.png").stat().st_size > 0
     assert "| workers | workload | variant |" in (tmp_path / "bench.md").read_text()
+
+
+def test_the_traced_variant_exports_its_spans(private_redis: RedisProcess, tmp_path: Path) -> None:
+    """(at) is what the tracing cost is measured on: it must really trace and export."""
+
+    def traced_ids(server: KvapiProcess) -> set[str]:
+        return {
+            str(record["trace_id"])
+            for record in server.log_records()
+            if record.get("path") == "/v1/keys/missing" and record.get("trace_id")
+        }
+
+    run.seed(private_redis.url)  # the bench's readiness check, GET /, needs example_key
+    with (
+        otlp_sink() as sink,
+        running(SERVICE_TRACED, 1, private_redis.url, None, tmp_path, sink.endpoint) as server,
+    ):
+        assert httpx.get(server.base_url + "/v1/keys/missing").status_code == 404
+        wait_until(
+            lambda: bool(traced_ids(server)) and traced_ids(server) <= sink.received(),
+            15,
+            "the request's trace at the OTLP receiver",
+        )
+    with pytest.raises(ValueError, match="OTLP endpoint"):
+        SERVICE_TRACED.environment(8000, 1, private_redis.url)
