@@ -77,6 +77,8 @@ check: $(SYNCED) check-workflows check-k8s check-terraform check-monitoring chec
 MONITORING := observability
 # severity=receiver pairs that `amtool config routes test` must confirm.
 ALERT_ROUTES := critical=pagerduty-critical warning=slack-warning info=email-info
+# The Watchdog heartbeat goes to the dead man's switch, not to the info receiver.
+HEARTBEAT_ROUTE := alertname=Watchdog severity=info service=kvapi
 
 .PHONY: check-monitoring
 check-monitoring: $(SYNCED) ## promtool/amtool checks, rule unit tests, generated rules and dashboards up to date
@@ -88,6 +90,8 @@ check-monitoring: $(SYNCED) ## promtool/amtool checks, rule unit tests, generate
 	  amtool config routes test --config.file=$(MONITORING)/alertmanager/alertmanager.yml \
 	    --verify.receivers=$${pair#*=} severity=$${pair%%=*} service=kvapi || exit 1; \
 	done
+	amtool config routes test --config.file=$(MONITORING)/alertmanager/alertmanager.yml \
+	  --verify.receivers=deadmansswitch $(HEARTBEAT_ROUTE)
 	$(BIN)/python $(MONITORING)/prometheus/slo_rules.py --check
 	cd $(MONITORING)/grafana && ../../$(BIN)/python -m kvapi_dashboards --check
 
@@ -168,6 +172,11 @@ bench-cluster: $(SYNCED) ## wrk: the service (2 workers) against one Redis node 
 bench-overhead: $(SYNCED) ## wrk: the service with metrics and access logs on vs off (issue 3's <= 15 % cost)
 	$(BIN)/python -m bench.run --variants service service_no_telemetry --out results/bench-overhead $(BENCH_ARGS)
 
+.PHONY: bench-tracing
+bench-tracing: $(SYNCED) ## wrk: the service without tracing, fully sampled and 10 % sampled (docs/observability.md)
+	$(BIN)/python -m bench.run --variants service service_traced service_traced_ratio \
+	  --out results/bench-tracing $(BENCH_ARGS)
+
 .PHONY: bench-servers
 bench-servers: $(SYNCED) ## wrk: gunicorn+uvicorn vs granian, and a minimal FastAPI app for reference (ADR 0060)
 	$(BIN)/python -m bench.run --variants service service_granian fastapi_minimal bare bare_granian \
@@ -193,6 +202,7 @@ $(ALERTMANAGER_SECRETS):
 	echo https://hooks.slack.com/services/change-me > $@/slack-webhook-url
 	echo change-me > $@/smtp-password
 	echo change-me > $@/pagerduty-routing-key
+	echo change-me > $@/heartbeat-api-key
 
 .PHONY: stack
 stack: | $(ALERTMANAGER_SECRETS) ## the whole platform on 127.0.0.1 with Docker Compose (needs .env)

@@ -27,6 +27,7 @@ from bench.load import WORKLOADS, run_wrk
 from bench.servers import MEMORY_TMP, clean_environment, running
 from bench.stores import Stores, cluster_when
 from bench.variants import BENCH_TOKEN, DEFAULT, VARIANTS
+from testbed.otlp import otlp_sink
 from testbed.redis import redis_server
 
 SERVER_CPUS, CLIENT_CPUS = "0", "1"
@@ -71,7 +72,9 @@ def machine() -> dict[str, Any]:
     }
 
 
-def measure_all(args: argparse.Namespace, stores: Stores, log_dir: Path) -> report.Rows:
+def measure_all(
+    args: argparse.Namespace, stores: Stores, log_dir: Path, otlp_endpoint: str | None
+) -> report.Rows:
     rows: report.Rows = []
     wrk_env = clean_environment() | {"BENCH_TOKEN": BENCH_TOKEN}
     for workers in args.workers:
@@ -81,7 +84,14 @@ def measure_all(args: argparse.Namespace, stores: Stores, log_dir: Path) -> repo
         with contextlib.ExitStack() as stack:
             servers = [
                 stack.enter_context(
-                    running(variant, workers, stores.url_for(variant), server_cpus, log_dir)
+                    running(
+                        variant,
+                        workers,
+                        stores.url_for(variant),
+                        server_cpus,
+                        log_dir,
+                        otlp_endpoint,
+                    )
                 )
                 for variant in variants
                 if workers in variant.worker_counts
@@ -142,12 +152,20 @@ def main(argv: list[str] | None = None) -> int:
         VARIANTS[name].cluster and set(VARIANTS[name].worker_counts) & set(args.workers)
         for name in args.variants
     )
-    with logs as tmp, redis_server() as redis_proc, cluster_when(needs_cluster) as cluster_url:
+    traced = any(VARIANTS[name].traced for name in args.variants)
+    with (
+        logs as tmp,
+        redis_server() as redis_proc,
+        cluster_when(needs_cluster) as cluster_url,
+        otlp_sink(keep_ids=False) if traced else contextlib.nullcontext() as sink,
+    ):
         assert redis_proc.process is not None
         _, client_cpus = cpus_for(min(args.workers))
         if client_cpus is not None:  # Redis shares the client's core, away from the servers
             os.sched_setaffinity(redis_proc.process.pid, {int(client_cpus)})
-        rows = measure_all(args, Stores(redis_proc.url, cluster_url), Path(tmp))
+        rows = measure_all(
+            args, Stores(redis_proc.url, cluster_url), Path(tmp), sink.endpoint if sink else None
+        )
         redis_cost = redis_command_cost(redis_proc.url)
 
     summary = report.summarize(rows)

@@ -32,10 +32,15 @@ class RunningServer(KvapiProcess):
 
 @contextlib.contextmanager
 def running(
-    variant: Variant, workers: int, redis_url: str, cpus: str | None, log_dir: Path
+    variant: Variant,
+    workers: int,
+    redis_url: str,
+    cpus: str | None,
+    log_dir: Path,
+    otlp_endpoint: str | None = None,
 ) -> Iterator[RunningServer]:
     port = free_port()
-    environment = clean_environment() | variant.environment(port, workers, redis_url)
+    environment = clean_environment() | variant.environment(port, workers, redis_url, otlp_endpoint)
     log_path = log_dir / f"{variant.name}-{workers}w.log"
     command = pinned(variant.command(port, workers), cpus)
     ready = http_ok(f"http://127.0.0.1:{port}/")

@@ -23,6 +23,7 @@ class Variant:
     env: dict[str, str] = field(default_factory=dict)
     cluster: bool = False  # against the run's 3-shard Redis Cluster instead of its single node
     worker_counts: tuple[int, ...] = (1, 2)  # the runs it takes part in
+    traced: bool = False  # exports spans to the bench's OTLP receiver
 
     def command(self, port: int, workers: int) -> list[str]:
         if self.asgi_app is None:
@@ -43,9 +44,17 @@ class Variant:
             "--keep-alive", "5",
         ]  # fmt: skip
 
-    def environment(self, port: int, workers: int, redis_url: str) -> dict[str, str]:
+    def environment(
+        self, port: int, workers: int, redis_url: str, otlp_endpoint: str | None = None
+    ) -> dict[str, str]:
         """(b), (c) and (d) read BENCH_REDIS_URL; of the KVAPI_* settings only the worker
         class's header limits apply to them (the defaults: none is set here)."""
+        if self.traced:
+            if otlp_endpoint is None:
+                raise ValueError(f"{self.name} exports spans: it needs an OTLP endpoint")
+            traced = {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_endpoint}
+        else:
+            traced = {}
         return {
             "BENCH_REDIS_URL": redis_url,
             "KVAPI_REDIS_URL": redis_url,
@@ -53,6 +62,7 @@ class Variant:
             "KVAPI_WORKERS": str(workers),
             "KVAPI_WRITE_TOKENS": BENCH_TOKEN,
             "KVAPI_LOG_LEVEL": "INFO",
+            **traced,
             **self.env,
         }
 
@@ -66,6 +76,21 @@ SERVICE_LIMITED = Variant(
     "service_rate_limited",
     "(a+rl) kvapi, production settings + rate limiting",
     env={"KVAPI_RATE_LIMIT_READS": "1000000/second", "KVAPI_RATE_LIMIT_WRITES": "1000000/second"},
+)
+# Production settings plus tracing, every request sampled (the worst case; prod samples a
+# ratio), spans batched to a local OTLP/HTTP receiver: the cost of tracing is (at)/(a).
+SERVICE_TRACED = Variant(
+    "service_traced",
+    "(at) kvapi, production settings + tracing (all sampled)",
+    env={"OTEL_TRACES_SAMPLER": "parentbased_always_on"},
+    traced=True,
+)
+# What production runs (deploy/k8s/overlays/prod): 10 % of the traces sampled.
+SERVICE_TRACED_RATIO = Variant(
+    "service_traced_ratio",
+    "(at10) kvapi, production settings + tracing (10 % sampled)",
+    env={"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"},
+    traced=True,
 )
 SERVICE_QUIET = Variant(
     "service_no_telemetry",
@@ -105,4 +130,8 @@ FASTAPI_MINIMAL = Variant(
 # (a) and (a0) measured back to back in every round: the telemetry cost is their ratio, and a
 # burst of load from elsewhere then tends to hit both rather than one of them.
 DEFAULT = (SERVICE, SERVICE_QUIET, SERVICE_LIMITED, SERVICE_CLUSTER, ORIGINAL, BARE)
-VARIANTS = {v.name: v for v in (*DEFAULT, FASTAPI_MINIMAL, SERVICE_GRANIAN, BARE_GRANIAN)}
+# Tracing's cost (docs/observability.md): `--variants service service_traced service_traced_ratio`.
+TRACING = (SERVICE, SERVICE_TRACED, SERVICE_TRACED_RATIO)
+VARIANTS = {
+    v.name: v for v in (*DEFAULT, *TRACING[1:], FASTAPI_MINIMAL, SERVICE_GRANIAN, BARE_GRANIAN)
+}

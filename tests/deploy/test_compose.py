@@ -31,6 +31,7 @@ DATA_DIRECTORIES = {
     "grafana": "/var/lib/grafana",
     "loki": "/loki",
     "alloy": "/var/lib/alloy/data",
+    "jaeger": "/tmp",  # the image's own volume, where the Badger trace store lives
 }
 # Created by `make stack` (placeholders, gitignored), so absent from a fresh clone.
 GENERATED_BIND_SOURCES = {"./secrets/alertmanager"}

@@ -101,9 +101,10 @@ def as_promql(condition: str, query: str) -> str:
     return f"({query.strip()}) {operator} bool {threshold}"
 
 
-def rendered_query(metric: dict) -> str:
+def rendered_query(metric: dict, args: dict[str, str] = ARGS) -> str:
+    """The query as Argo Rollouts sends it, with the AnalysisRun's arguments substituted."""
     query: str = metric["provider"]["prometheus"]["query"]
-    for name, value in ARGS.items():
+    for name, value in args.items():
         query = query.replace(f"{{{{args.{name}}}}}", value)
     assert "{{" not in query, f"unresolved argument in {metric['name']}"
     return query

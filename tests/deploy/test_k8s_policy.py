@@ -138,7 +138,7 @@ def test_namespace_denies_all_traffic_by_default(overlay: str) -> None:
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
 
 
-def test_kvapi_egress_is_redis_and_dns_only(overlay: str) -> None:
+def test_kvapi_egress_is_redis_dns_and_traces_only(overlay: str) -> None:
     objects = built(overlay)
     kvapi_labels = one(objects, "Rollout", "kvapi")["spec"]["template"]["metadata"]["labels"]
     ports = set()
@@ -150,7 +150,7 @@ def test_kvapi_egress_is_redis_and_dns_only(overlay: str) -> None:
             ports |= {
                 (p["port"], p["protocol"]) for rule in spec.get("egress", []) for p in rule["ports"]
             }
-    assert ports == {(6379, "TCP"), (53, "UDP"), (53, "TCP")}
+    assert ports == {(6379, "TCP"), (53, "UDP"), (53, "TCP"), (4318, "TCP")}  # 4318: OTLP spans
 
 
 def test_kvapi_ingress_is_its_port_only(overlay: str) -> None:

@@ -14,8 +14,11 @@ import redis
 from bench import run
 from bench.servers import running
 from bench.stores import Stores, cluster_when
-from bench.variants import BARE, ORIGINAL, SERVICE_CLUSTER, Variant
+from bench.variants import BARE, ORIGINAL, SERVICE_CLUSTER, SERVICE_TRACED, Variant
 
+from testbed.net import wait_until
+from testbed.otlp import otlp_sink
+from testbed.processes import KvapiProcess
 from testbed.redis import RedisProcess, redis_server
 from testbed.tools import require_binary
 
@@ -67,3 +70,28 @@ def test_the_cluster_variant_serves_the_seeded_cluster(tmp_path: Path) -> None:
             assert httpx.get(server.base_url + "/v1/keys").json()["keys"] == ["example_key"]
     with pytest.raises(ValueError, match="needs the cluster"):
         Stores("redis://127.0.0.1:1").url_for(SERVICE_CLUSTER)
+
+
+def test_the_traced_variant_exports_its_spans(private_redis: RedisProcess, tmp_path: Path) -> None:
+    """(at) is what the tracing cost is measured on: it must really trace and export."""
+
+    def traced_ids(server: KvapiProcess) -> set[str]:
+        return {
+            str(record["trace_id"])
+            for record in server.log_records()
+            if record.get("path") == "/v1/keys/missing" and record.get("trace_id")
+        }
+
+    run.seed(private_redis.url)  # the bench's readiness check, GET /, needs example_key
+    with (
+        otlp_sink() as sink,
+        running(SERVICE_TRACED, 1, private_redis.url, None, tmp_path, sink.endpoint) as server,
+    ):
+        assert httpx.get(server.base_url + "/v1/keys/missing").status_code == 404
+        wait_until(
+            lambda: bool(traced_ids(server)) and traced_ids(server) <= sink.received(),
+            15,
+            "the request's trace at the OTLP receiver",
+        )
+    with pytest.raises(ValueError, match="OTLP endpoint"):
+        SERVICE_TRACED.environment(8000, 1, private_redis.url)

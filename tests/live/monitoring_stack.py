@@ -91,12 +91,14 @@ def alertmanager(binary: str, work_dir: Path, address: str) -> Iterator[subproce
 def prometheus(
     binary: str, work_dir: Path, address: str, config: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Prometheus with a configuration from render_prometheus_config, on `address`."""
+    """Prometheus with a configuration from render_prometheus_config, on `address`.
+
+    Alerts sent before Alertmanager was discovered (Watchdog fires at the first evaluation)
+    are sent again within a second, not a minute.
+    """
     args = [
-        binary,
-        f"--config.file={config}",
-        f"--storage.tsdb.path={work_dir / 'prometheus-data'}",
-        f"--web.listen-address={address}",
+        *prometheus_args(binary, config, work_dir / "prometheus-data", address),
+        "--rules.alert.resend-delay=1s",
     ]
     with running("prometheus", args, work_dir, http_ok(f"http://{address}/-/ready")) as process:
         yield process
@@ -106,6 +108,39 @@ def alertmanager_alerts(base_url: str) -> dict[str, dict[str, Any]]:
     """The alerts Alertmanager holds now, by alert name."""
     alerts = httpx.get(f"{base_url}/api/v2/alerts", timeout=5).json()
     return {alert["labels"]["alertname"]: alert for alert in alerts}
+
+
+def render_scrape_config(directory: Path, job: str, groups: list[dict[str, Any]]) -> Path:
+    """The committed scrape config of one `job` alone, its file_sd file holding `groups`
+    (targets with their labels), at the test intervals: for tests of one service's series."""
+    config = load_yaml(PROMETHEUS_CONFIG)
+    (scrape,) = [entry for entry in config["scrape_configs"] if entry["job_name"] == job]
+    (directory / "targets").mkdir(parents=True)
+    (directory / "targets" / f"{job}.json").write_text(json.dumps(groups))
+    config_path = directory / "prometheus.yml"
+    config_path.write_text(
+        yaml.safe_dump(
+            {
+                "global": {
+                    "scrape_interval": SCRAPE_INTERVAL,
+                    "evaluation_interval": SCRAPE_INTERVAL,
+                    "scrape_timeout": SCRAPE_INTERVAL,
+                },
+                "scrape_configs": [scrape],
+            },
+            sort_keys=False,
+        )
+    )
+    return config_path
+
+
+def prometheus_args(binary: str, config: Path, data: Path, address: str) -> list[str]:
+    return [
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={data}",
+        f"--web.listen-address={address}",
+    ]
 
 
 class PrometheusAPI:
@@ -144,6 +179,12 @@ class PrometheusAPI:
             for series in self.query_range(expr, start, end)
             for _, value in series["values"]
         )
+
+    def instant(self, expr: str, at: float) -> list[dict[str, Any]]:
+        for variable, value in GRAFANA_VARIABLES.items():
+            expr = expr.replace(variable, value)
+        result: list[dict[str, Any]] = self.get("/api/v1/query", query=expr, time=at)["result"]
+        return result
 
     def alert_states(self) -> dict[str, str]:
         return {

@@ -147,9 +147,12 @@ def run() -> Iterator[Run]:
                 )
                 result.fired = api.alert_states()
                 wait_until(
-                    lambda: set(OUTAGE_ALERTS) <= set(alertmanager_alerts(url["alertmanager"])),
+                    lambda: (
+                        {*OUTAGE_ALERTS, "Watchdog"}
+                        <= set(alertmanager_alerts(url["alertmanager"]))
+                    ),
                     30,
-                    f"{OUTAGE_ALERTS} in Alertmanager",
+                    f"{OUTAGE_ALERTS} and Watchdog in Alertmanager",
                     every=0.5,
                 )
                 result.delivered = alertmanager_alerts(url["alertmanager"])
@@ -190,6 +193,17 @@ def test_outage_alert_fires_and_reaches_alertmanager(run: Run, alertname: str) -
     assert alert["status"]["state"] == "active"
     assert [receiver["name"] for receiver in alert["receivers"]] == [SEVERITY_RECEIVERS[severity]]
     assert alert["annotations"]["runbook_url"].endswith(f"/docs/runbooks/{alertname}.md")
+
+
+def test_watchdog_reaches_only_the_dead_mans_switch(run: Run) -> None:
+    assert run.fired.get("Watchdog") == "firing"
+    receivers = [receiver["name"] for receiver in run.delivered["Watchdog"]["receivers"]]
+    assert receivers == ["deadmansswitch"]
+
+
+def test_absent_alerts_stay_silent_while_kvapi_is_scraped(run: Run) -> None:
+    # Even during the Redis outage: kvapi still serves /metrics, so nothing is absent.
+    assert {"KvapiTargetAbsent", "KvapiSliSeriesAbsent"} & set(run.fired) == set()
 
 
 def test_every_rule_is_healthy_and_every_recording_rule_has_data(run: Run) -> None:

@@ -1,12 +1,14 @@
 """Application performance: traffic, errors, latency per route, in-flight requests, SLOs."""
 
-from .spec import KVAPI, RATE, Dashboard, Panel, Query, Row
+from . import canary
+from .spec import API, KVAPI, RATE, Dashboard, Panel, Query, Row
 
 DASHBOARD = Dashboard(
     uid="kvapi-application",
     title="kvapi / Application performance",
-    description="Request rate, error ratio and latency per route, in-flight requests and the "
-    "two 30-day SLOs (availability 99.9 %, latency 99 % under 500 ms).",
+    description="Request rate, error ratio and latency per route (with exemplars linking to "
+    "traces), in-flight requests, the canary by revision against its analysis thresholds, and "
+    "the two 30-day SLOs (availability 99.9 %, latency 99 % under 500 ms).",
     rows=(
         Row(
             "Traffic",
@@ -91,6 +93,21 @@ DASHBOARD = Dashboard(
                     unit="s",
                 ),
                 Panel(
+                    "p95 latency per route, with traces",
+                    "95th percentile of request duration by route, from the raw histogram; the "
+                    "dots are exemplars, each the trace id of a recent request in that bucket "
+                    "(tracing on): click one, then the Jaeger link, to see where its time went.",
+                    (
+                        Query(
+                            "histogram_quantile(0.95, sum by (route, le) "
+                            f"(rate(http_request_duration_seconds_bucket{{{API}}}[{RATE}])))",
+                            "p95 {{route}}",
+                            exemplars=True,
+                        ),
+                    ),
+                    unit="s",
+                ),
+                Panel(
                     "API requests slower than 500 ms",
                     "Share of API requests over the latency SLO threshold (the latency SLI, 5m).",
                     (Query('slo:sli_error:ratio_rate5m{slo="latency"}', "slower than 500 ms"),),
@@ -98,6 +115,7 @@ DASHBOARD = Dashboard(
                 ),
             ),
         ),
+        canary.ROW,
         Row(
             "SLOs (30 days)",
             (

@@ -28,6 +28,8 @@ def _target(query: Query, ref_id: str) -> Any:
         .legend_format(query.legend or "__auto")
         .datasource(PROMETHEUS)
     )
+    if query.exemplars:
+        target = target.exemplar(True)
     return target.instant() if query.instant else target.range()
 
 

@@ -32,6 +32,9 @@ class Query:
     legend: str = ""
     language: Literal["promql", "logql"] = "promql"
     instant: bool = False
+    # Ask Prometheus for the exemplars of the histogram the query reads: each is a point on
+    # the graph that links to its trace (the Prometheus data source's exemplar link).
+    exemplars: bool = False
 
 
 @dataclass(frozen=True)

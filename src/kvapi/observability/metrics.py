@@ -3,7 +3,9 @@
 Under `kvapi serve`, PROMETHEUS_MULTIPROC_DIR is set before any worker starts, so every metric
 writes to per-process files that /metrics aggregates. Without it (tests, a single process) the
 metrics live in the registry owned by the app. Values that come from Redis or never change
-(active clients, build info) are produced at scrape time and are not kept in files.
+(active clients, build info) are produced at scrape time and are not kept in files. With
+tracing on, the request duration buckets carry exemplars (exemplars.py), which the OpenMetrics
+exposition shows when the scraper asks for it.
 """
 
 import asyncio
@@ -11,18 +13,23 @@ import os
 from collections.abc import Iterable, Iterator
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
-    generate_latest,
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
-from kvapi.observability.pending import PendingCounter, PendingGauge, PendingHistogram
+from kvapi.observability.exemplars import WithExemplars, WorkerExemplars, forget_worker
+from kvapi.observability.pending import (
+    PendingCounter,
+    PendingGauge,
+    PendingHistogram,
+    TraceId,
+)
 
 # 1 ms .. 10 s; 0.5 s is the latency SLO's threshold and must be a bucket bound.
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -30,7 +37,7 @@ REDIS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1
 ROUTE_CLASSES = ("read", "write")
 STALE_REASONS = ("readonly", "loading", "masterdown", "tryagain", "connection")
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+HTTP_LABELS = ("method", "route")
 FLUSH_EVERY_S = 1.0
 
 
@@ -55,14 +62,14 @@ class Metrics:
         self.http_duration = Histogram(
             "http_request_duration_seconds",
             "HTTP request duration by method and route template",
-            ["method", "route"],
+            HTTP_LABELS,
             buckets=HTTP_BUCKETS,
             registry=registry,
         )
         self.http_in_progress = Gauge(
             "http_requests_in_progress",
             "HTTP requests being served",
-            ["method", "route"],
+            HTTP_LABELS,
             multiprocess_mode="livesum",
             registry=registry,
         )
@@ -136,13 +143,23 @@ class Metrics:
             self.written_bytes,
         )
 
+        self.exemplars = WorkerExemplars(multiprocess_dir())
+
+    def enable_exemplars(self, trace_id: TraceId) -> None:
+        """Request duration buckets keep the trace id `trace_id()` names (tracing on)."""
+        self.durations.enable_exemplars(
+            trace_id, self.exemplars, "http_request_duration_seconds", HTTP_LABELS
+        )
+
     def flush(self) -> None:
         """Move this worker's pending updates into the metrics (the multiprocess files)."""
         for pending in self._pending:
             pending.flush()
+        self.exemplars.flush()
 
-    def render(self, extra: Iterable[Collector]) -> bytes:
-        """The text exposition of all workers' metrics plus the scrape-time collectors."""
+    def render(self, extra: Iterable[Collector], accept: str = "") -> tuple[bytes, str]:
+        """All workers' metrics plus the scrape-time collectors, in the format `accept` asks
+        for (the Accept header): OpenMetrics, with exemplars, or the Prometheus text format."""
         self.flush()  # this worker's values exact; other workers' at most FLUSH_EVERY_S old
         registry = self.registry
         if registry is None:
@@ -150,8 +167,9 @@ class Metrics:
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         for collector in extra:
             registry.register(collector)
+        encode, content_type = choose_encoder(accept)
         try:
-            return generate_latest(registry)
+            return encode(WithExemplars(registry, self.exemplars.merged())), content_type
         finally:
             for collector in extra:
                 registry.unregister(collector)
@@ -195,5 +213,7 @@ async def flush_periodically(metrics: Metrics) -> None:
 
 def mark_worker_dead(pid: int) -> None:
     """Drop a dead worker's live gauges (gunicorn child_exit hook)."""
-    if multiprocess_dir() is not None:
+    directory = multiprocess_dir()
+    if directory is not None:
         multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+        forget_worker(directory, pid)
