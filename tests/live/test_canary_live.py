@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from testbed import load
 from testbed.net import wait_until
 from testbed.processes import http_ok, kvapi_server
 from testbed.redis import redis_server
@@ -31,7 +32,6 @@ from tests.deploy.test_k8s_canary_analysis import TEMPLATE, as_promql, rendered_
 from tests.live.monitoring_stack import (
     GRAFANA_VARIABLES,
     PrometheusAPI,
-    Traffic,
     free_address,
     prometheus_args,
     render_scrape_config,
@@ -48,7 +48,7 @@ STABLE, CANARY = "6c9f7d8b4", "7d8e9f0a1"  # pod template hashes, as Argo Rollou
 class Run:
     prometheus: PrometheusAPI
     at: float  # when the verdicts are read
-    statuses: dict[str, dict[int, int]]
+    statuses: dict[str, dict[str, int]]
 
 
 def target(port: int, pod_hash: str) -> dict[str, object]:
@@ -91,7 +91,13 @@ def run() -> Iterator[Run]:
             )
         )
         api = PrometheusAPI(f"http://{address}")
-        with Traffic(stable.base_url) as stable_traffic, Traffic(canary.base_url) as canary_traffic:
+        stable_traffic = load.Load(stable.base_url, load.mixed, timeout_s=2)
+        canary_traffic = load.Load(canary.base_url, load.mixed, timeout_s=2)
+
+        def answered(status: int) -> int:
+            return load.outcomes(list(canary_traffic.results)).get(str(status), 0)
+
+        with load.running(stable_traffic, threads=1), load.running(canary_traffic, threads=1):
             wait_until(
                 lambda: (
                     [t["health"] for t in api.get("/api/v1/targets")["activeTargets"]]
@@ -102,14 +108,18 @@ def run() -> Iterator[Run]:
                 every=0.5,
             )
             # Healthy first, so that the canary's window holds successes and failures.
-            wait_until(lambda: canary_traffic.statuses.get(200, 0) > 50, 30, "canary successes")
+            wait_until(lambda: answered(200) > 50, 30, "canary successes")
             canary_redis.stop()
-            wait_until(lambda: canary_traffic.statuses.get(503, 0) > 50, 30, "canary 503s")
+            wait_until(lambda: answered(503) > 50, 30, "canary 503s")
             wait_until(
                 lambda: scrapes_of_503s(api) >= 3, 30, "the canary's 503s scraped", every=0.5
             )
             at = time.time()
-        yield Run(api, at, {"stable": stable_traffic.statuses, "canary": canary_traffic.statuses})
+        outcomes = {
+            "stable": load.outcomes(stable_traffic.results),
+            "canary": load.outcomes(canary_traffic.results),
+        }
+        yield Run(api, at, outcomes)
 
 
 def canary_module() -> Any:
@@ -134,8 +144,8 @@ def by_revision(run: Run, expr: str) -> dict[str, float]:
 
 def test_the_canary_failed_some_requests_and_the_stable_none(run: Run) -> None:
     print(f"responses by status: {run.statuses}")
-    assert run.statuses["canary"].get(200, 0) > 50 and run.statuses["canary"].get(503, 0) > 50
-    assert run.statuses["stable"].get(503, 0) == 0 and run.statuses["stable"].get(500, 0) == 0
+    assert run.statuses["canary"].get("200", 0) > 50 and run.statuses["canary"].get("503", 0) > 50
+    assert run.statuses["stable"].get("503", 0) == 0 and run.statuses["stable"].get("500", 0) == 0
 
 
 def test_the_success_ratio_panel_separates_the_revisions(run: Run) -> None:
