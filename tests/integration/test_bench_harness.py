@@ -82,7 +82,7 @@ def test_the_traced_variant_exports_its_spans(private_redis: RedisProcess, tmp_p
             if record.get("path") == "/v1/keys/missing" and record.get("trace_id")
         }
 
-    run.seed(private_redis.url)  # the bench's readiness check, GET /, needs example_key
+    Stores(private_redis.url).seed()  # the bench's readiness check, GET /, needs example_key
     with (
         otlp_sink() as sink,
         running(SERVICE_TRACED, 1, private_redis.url, None, tmp_path, sink.endpoint) as server,
