@@ -37,6 +37,7 @@ ADDONS = {
     "aws-load-balancer-controller",
     "loki",
     "alloy",
+    "jaeger",
 }
 # Add-on -> the add-ons whose CRDs or objects it needs first.
 NEEDS = {
@@ -45,12 +46,14 @@ NEEDS = {
     "aws-load-balancer-controller": {"kube-prometheus-stack"},
     "loki": {"monitoring-config"},  # its configuration
     "alloy": {"monitoring-config"},  # Loki may come later: Alloy retries its pushes
+    "jaeger": set(),  # no CRD, no ConfigMap of another add-on
     "kvapi": {
         "argo-rollouts",  # Rollout, AnalysisTemplate
         "kube-prometheus-stack",  # ServiceMonitor, PrometheusRule
         "external-secrets",  # ExternalSecret, SecretStore
         "aws-load-balancer-controller",  # the Ingress of prod
         "kvapi-admission",  # the policy must judge the first pod already
+        "jaeger",  # its OTLP endpoint (spans sent before it runs are lost, requests are not)
     },
 }
 
