@@ -33,6 +33,7 @@ from tests.deploy import terraform_support as tf
 from tests.deploy.gitops_support import (
     ENVIRONMENTS,
     applications,
+    grafana_datasources,
     helm_values,
     sync_wave,
 )
@@ -403,7 +404,10 @@ def service_monitor_values(values: Any) -> Iterator[Obj]:
                 yield from service_monitor_values(value)
 
 
-def name_problems(objects: tuple[Obj, ...], apps: dict[str, Obj]) -> list[str]:
+def name_problems(
+    objects: tuple[Obj, ...], apps: dict[str, Obj], datasources: dict[str, Obj] | None = None
+) -> list[str]:
+    datasources = datasources or grafana_datasources()
     problems = []
     kps = apps["kube-prometheus-stack"]
     release = kps["spec"]["source"]["helm"]["releaseName"]
@@ -450,8 +454,7 @@ def name_problems(objects: tuple[Obj, ...], apps: dict[str, Obj]) -> list[str]:
     expected = f"http://{loki['spec']['source']['helm']['releaseName']}.{loki['spec']['destination']['namespace']}.svc:3100/"
     if not push.startswith(expected):
         problems.append(f"Alloy pushes to {push}, Loki's Service is {expected}")
-    sources = helm_values(kps)["grafana"]["additionalDataSources"]
-    if [source["url"] + "/" for source in sources if source["uid"] == "loki"] != [expected]:
+    if datasources["loki"]["url"] + "/" != expected:
         problems.append(f"Grafana's Loki data source is not Loki's Service {expected}")
     return problems
 
@@ -477,6 +480,11 @@ def test_another_release_name_is_rejected() -> None:
     apps = copy.deepcopy(applications("prod"))
     apps["loki"]["spec"]["source"]["helm"]["releaseName"] = "logs"
     assert len(name_problems(built("prod"), apps)) == 2  # Alloy's push URL, Grafana's source
+    sources = copy.deepcopy(grafana_datasources())
+    sources["loki"]["url"] = "http://loki-gateway.monitoring.svc:80"
+    assert name_problems(built("prod"), applications("prod"), sources) == [
+        "Grafana's Loki data source is not Loki's Service http://loki.monitoring.svc:3100/"
+    ]
 
 
 @functools.cache

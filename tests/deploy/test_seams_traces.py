@@ -3,8 +3,11 @@
 What kvapi's manifests and the monitoring add-ons assume about the jaeger add-on, checked
 against what the jaeger chart makes of its Application (jaegertracing/helm-charts tag
 jaeger-4.11.1, read there: templates/_helpers.tpl names and labels, templates/jaeger/
-jaeger-deploy.yaml the pod labels, jaeger-service.yaml the Service and its ports). Each check
-returns its problems and has a negative test on a copy with the seam broken.
+jaeger-deploy.yaml the pod labels, jaeger-service.yaml the Service and its ports), and what
+Grafana needs of kube-prometheus-stack 88.5.3 (exemplar storage, the exemplar link of the
+Prometheus data source it makes) and of deploy/gitops/generated (compose's Loki and Jaeger data
+sources). Each check returns its problems and has a negative test on a copy with the seam
+broken.
 """
 
 from __future__ import annotations
@@ -13,8 +16,15 @@ import copy
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.deploy.gitops_support import applications, helm_values
+from testbed.tools import REPO
+from tests.deploy.gitops_support import (
+    ENVIRONMENTS,
+    applications,
+    grafana_datasources,
+    helm_values,
+)
 from tests.deploy.k8s_support import OVERLAYS, Obj, built, one, selects
 
 CHART = "jaeger"
@@ -129,3 +139,74 @@ def test_a_renamed_jaeger_release_is_rejected() -> None:
     assert service_name(apps[CHART]) == "traces-jaeger"
     assert egress_policy_problems(built("prod"), apps)
     assert endpoint_problems(settings(built("prod")), apps)
+
+
+# --- Grafana's links between metrics, logs and traces, and the exemplars they start from ----
+
+COMPOSE_DATASOURCES = REPO / "observability/grafana/provisioning/datasources/datasources.yml"
+
+
+def compose_datasources() -> dict[str, Obj]:
+    return {s["uid"]: s for s in yaml.safe_load(COMPOSE_DATASOURCES.read_text())["datasources"]}
+
+
+def grafana_problems(apps: dict[str, Obj], cluster: dict[str, Obj]) -> list[str]:
+    """The cluster's Grafana has compose's data sources and links, at the add-ons' Services,
+    and its Prometheus keeps the exemplars the links start from."""
+    problems = []
+    compose = compose_datasources()
+    kps = helm_values(apps["kube-prometheus-stack"])
+    if "exemplar-storage" not in kps["prometheus"]["prometheusSpec"].get("enableFeatures", []):
+        problems.append("Prometheus drops exemplars: no enableFeatures [exemplar-storage]")
+    chart_made = {"prometheus", "alertmanager"}
+    for uid in chart_made & set(cluster):
+        problems.append(f"data source {uid} is made by the chart and rendered again")
+    for uid in set(compose) - chart_made:
+        if uid not in cluster:
+            problems.append(f"data source {uid} of compose is missing in the cluster")
+        elif {**cluster[uid], "url": None} != {**compose[uid], "url": None}:
+            problems.append(f"data source {uid} differs from compose's beyond its URL")
+    jaeger = apps[CHART]
+    query = (
+        f"http://{service_name(jaeger)}.{jaeger['spec']['destination']['namespace']}.svc:"
+        f"{QUERY_PORT}"
+    )
+    if cluster.get(CHART, {}).get("url") != query:
+        problems.append(f"Grafana's Jaeger data source is not Jaeger's query Service {query}")
+    (wanted,) = compose["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    chart = kps["grafana"]["sidecar"]["datasources"].get("exemplarTraceIdDestinations", {})
+    if (chart.get("datasourceUid"), chart.get("traceIdLabelName")) != (
+        wanted["datasourceUid"],
+        wanted["name"],
+    ):
+        problems.append(f"the chart's Prometheus links exemplars by {chart}, compose by {wanted}")
+    return problems
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_grafana_links_exemplars_logs_and_traces_as_compose_does(environment: str) -> None:
+    assert grafana_problems(applications(environment), grafana_datasources()) == []
+
+
+def test_a_broken_trace_link_is_rejected() -> None:
+    apps, sources = applications("prod"), grafana_datasources()
+    renamed = copy.deepcopy(apps)
+    renamed[CHART]["spec"]["source"]["helm"]["releaseName"] = "traces"
+    assert grafana_problems(renamed, sources) == [
+        "Grafana's Jaeger data source is not Jaeger's query Service "
+        "http://traces-jaeger.monitoring.svc:16686"
+    ]
+    unlinked = copy.deepcopy(sources)
+    unlinked["loki"]["jsonData"]["derivedFields"][0]["datasourceUid"] = "tempo"
+    assert grafana_problems(apps, unlinked) == [
+        "data source loki differs from compose's beyond its URL"
+    ]
+    no_exemplars = copy.deepcopy(apps)
+    values = helm_values(no_exemplars["kube-prometheus-stack"])
+    del values["prometheus"]["prometheusSpec"]["enableFeatures"]
+    values["grafana"]["sidecar"]["datasources"]["exemplarTraceIdDestinations"] = {}
+    assert len(grafana_problems(no_exemplars, sources)) == 2
+    twice = {**sources, "prometheus": compose_datasources()["prometheus"]}
+    assert grafana_problems(apps, twice) == [
+        "data source prometheus is made by the chart and rendered again"
+    ]
