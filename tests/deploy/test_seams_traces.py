@@ -30,7 +30,9 @@ from tests.deploy.k8s_support import OVERLAYS, Obj, built, one, selects
 CHART = "jaeger"
 # jaeger-deploy.yaml: the pod template carries jaeger.selectorLabels plus this component.
 COMPONENT = "all-in-one"
-# jaeger-service.yaml: the query UI/API port of Service <fullname> (Grafana's data source).
+# jaeger-service.yaml: the ports of Service <fullname>, each to the same targetPort: OTLP/HTTP
+# (kvapi's exporter) and the query UI/API (Grafana's data source; jaeger_query's default).
+OTLP_HTTP_PORT = 4318
 QUERY_PORT = 16686
 
 
@@ -90,12 +92,19 @@ def egress_policy_problems(objects: tuple[Obj, ...], apps: dict[str, Obj]) -> li
 
 def endpoint_problems(settings: dict[str, str], apps: dict[str, Obj]) -> list[str]:
     jaeger = apps[CHART]
+    problems = []
+    if otlp_http_port(jaeger) != OTLP_HTTP_PORT:
+        problems.append(
+            f"Jaeger listens on {otlp_http_port(jaeger)}, its Service on {OTLP_HTTP_PORT}"
+        )
     expected = (
         f"http://{service_name(jaeger)}.{jaeger['spec']['destination']['namespace']}.svc:"
-        f"{otlp_http_port(jaeger)}"
+        f"{OTLP_HTTP_PORT}"
     )
     actual = settings["OTEL_EXPORTER_OTLP_ENDPOINT"]
-    return [] if actual == expected else [f"kvapi exports to {actual}, Jaeger is at {expected}"]
+    if actual != expected:
+        problems.append(f"kvapi exports to {actual}, Jaeger is at {expected}")
+    return problems
 
 
 def settings(objects: tuple[Obj, ...]) -> dict[str, str]:
@@ -139,6 +148,12 @@ def test_a_renamed_jaeger_release_is_rejected() -> None:
     assert service_name(apps[CHART]) == "traces-jaeger"
     assert egress_policy_problems(built("prod"), apps)
     assert endpoint_problems(settings(built("prod")), apps)
+    moved = copy.deepcopy(applications("prod"))
+    receiver = helm_values(moved[CHART])["userconfig"]["receivers"]["otlp"]["protocols"]["http"]
+    receiver["endpoint"] = "0.0.0.0:4319"
+    assert endpoint_problems(settings(built("prod")), moved) == [
+        "Jaeger listens on 4319, its Service on 4318"
+    ]
 
 
 # --- Grafana's links between metrics, logs and traces, and the exemplars they start from ----
