@@ -17,6 +17,7 @@ ENVIRONMENTS = ("dev", "staging", "prod")
 ROOT_PATH = "deploy/gitops/environments/{environment}"
 REPO_URL = "https://github.com/kvapi-platform/kvapi.git"
 EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+GENERATED = GITOPS / "generated" / "monitoring-config.yaml"
 
 
 def build(directory: Path) -> tuple[Obj, ...]:
@@ -39,3 +40,15 @@ def sync_wave(application: Obj) -> int:
     return int(
         application["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", 0)
     )
+
+
+def grafana_datasources() -> dict[str, Obj]:
+    """The Grafana data sources deploy/gitops/generated provisions (ConfigMaps with the
+    sidecar's label grafana_datasource), by uid."""
+    return {
+        source["uid"]: source
+        for doc in yaml.safe_load_all(GENERATED.read_text())
+        if doc and doc["metadata"].get("labels", {}).get("grafana_datasource") == "1"
+        for content in doc["data"].values()
+        for source in yaml.safe_load(content)["datasources"]
+    }

@@ -15,6 +15,7 @@ import re
 import subprocess
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,7 @@ from tests.deploy.gitops_support import (
     helm_values,
     sync_wave,
 )
+from tests.deploy.k8s_support import Obj, built, of_kind
 from tests.deploy.test_k8s_crds import validate
 
 ADDONS = {
@@ -37,6 +39,7 @@ ADDONS = {
     "aws-load-balancer-controller",
     "loki",
     "alloy",
+    "jaeger",
 }
 # Add-on -> the add-ons whose CRDs or objects it needs first.
 NEEDS = {
@@ -45,12 +48,14 @@ NEEDS = {
     "aws-load-balancer-controller": {"kube-prometheus-stack"},
     "loki": {"monitoring-config"},  # its configuration
     "alloy": {"monitoring-config"},  # Loki may come later: Alloy retries its pushes
+    "jaeger": set(),  # no CRD, no ConfigMap of another add-on
     "kvapi": {
         "argo-rollouts",  # Rollout, AnalysisTemplate
         "kube-prometheus-stack",  # ServiceMonitor, PrometheusRule
         "external-secrets",  # ExternalSecret, SecretStore
         "aws-load-balancer-controller",  # the Ingress of prod
         "kvapi-admission",  # the policy must judge the first pod already
+        "jaeger",  # its OTLP endpoint (spans sent before it runs are lost, requests are not)
     },
 }
 
@@ -172,6 +177,65 @@ def test_alertmanager_runs_observability_routing_with_the_operators_paths(tmp_pa
         text=True,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def heartbeat_problems(values: dict[str, Any], config: str, rules: list[Obj]) -> list[str]:
+    """The Watchdog heartbeat on Kubernetes: kvapi's rule, alone, its key where mounted."""
+    render = renderer()
+    problems = []
+    disabled = values.get("defaultRules", {}).get("disabled", {})
+    for chart_rule in ("Watchdog", "InfoInhibitor"):
+        if disabled.get(chart_rule) is not True:
+            problems.append(f"the chart's {chart_rule} is on")
+    if render.RECEIVERS_NAME not in values["alertmanager"]["alertmanagerSpec"]["secrets"]:
+        problems.append(f"Secret {render.RECEIVERS_NAME} is not mounted")
+    key = f"/etc/alertmanager/secrets/{render.RECEIVERS_NAME}/heartbeat-api-key"
+    if f"credentials_file: {key}" not in config:
+        problems.append(f"the heartbeat's key is not read from {key}")
+    watchdogs = [
+        rule
+        for rule_file in rules
+        if rule_file["metadata"]["labels"].get("release") == "kube-prometheus-stack"
+        for group in rule_file["spec"]["groups"]
+        for rule in group["rules"]
+        if rule.get("alert") == "Watchdog"
+    ]
+    if [rule["expr"] for rule in watchdogs] != ["vector(1)"]:
+        problems.append(f"kvapi's PrometheusRules have {len(watchdogs)} always-firing Watchdog")
+    return problems
+
+
+def test_the_heartbeat_comes_from_kvapis_watchdog_alone(tmp_path: Path) -> None:
+    import yaml
+
+    values = helm_values(applications("prod")["kube-prometheus-stack"])
+    (secret,) = [
+        doc
+        for doc in yaml.safe_load_all(renderer().OUTPUT.read_text())
+        if doc and doc["kind"] == "Secret"
+    ]
+    config = secret["stringData"]["alertmanager.yaml"]
+    rules = of_kind(built("prod"), "PrometheusRule")
+    assert heartbeat_problems(values, config, rules) == []
+    (tmp_path / "alertmanager.yaml").write_text(config)
+    amtool = require_binary("amtool", "apt-get install prometheus-alertmanager")
+    route_test = [amtool, "config", "routes", "test", f"--config.file={tmp_path}/alertmanager.yaml"]
+    routed = subprocess.run(
+        # Its labels as the rule sets them: severity=info must not send it to email-info too.
+        [*route_test, "--verify.receivers=deadmansswitch", "alertname=Watchdog", "severity=info"],
+        capture_output=True,
+        text=True,
+    )
+    assert routed.returncode == 0, routed.stdout + routed.stderr
+    # Negative: the chart's Watchdog back on, the receivers' Secret not mounted, no key file.
+    chart_on = copy.deepcopy(values)
+    chart_on["defaultRules"]["disabled"] = {"InfoInhibitor": True}
+    assert heartbeat_problems(chart_on, config, rules) == ["the chart's Watchdog is on"]
+    unmounted = copy.deepcopy(values)
+    unmounted["alertmanager"]["alertmanagerSpec"]["secrets"] = []
+    assert heartbeat_problems(unmounted, config, rules)
+    assert heartbeat_problems(values, config.replace("heartbeat-api-key", "key"), rules)
+    assert heartbeat_problems(values, config, [])
 
 
 def test_generated_configmaps_carry_the_observability_files() -> None:

@@ -10,7 +10,9 @@ test, on a copy of the relevant part with the seam broken, which it must reject:
 3. every Secret key a pod reads is produced by its overlay (secretGenerator or ExternalSecret);
 4. every `job` selector of the alert rules, recording rules, dashboards and canary analysis is
    produced by the scrape configuration of each environment: compose's prometheus.yml, and on
-   Kubernetes the overlay's ServiceMonitors plus kube-prometheus-stack's default jobs;
+   Kubernetes the overlay's ServiceMonitors plus kube-prometheus-stack's default jobs and the
+   Argo Rollouts controller's ServiceMonitor; the rollout alerts, which select the controller's
+   metrics by name only, read metrics of a job scraped in every Kubernetes environment;
 5. every namespace, release label and Service name the manifests assume matches the add-ons.
 """
 
@@ -33,6 +35,7 @@ from tests.deploy import terraform_support as tf
 from tests.deploy.gitops_support import (
     ENVIRONMENTS,
     applications,
+    grafana_datasources,
     helm_values,
     sync_wave,
 )
@@ -322,10 +325,29 @@ def service_monitor_jobs(objects: Iterable[Obj]) -> set[str]:
     return jobs
 
 
+def rollouts_controller_jobs(apps: dict[str, Obj]) -> set[str]:
+    """The job of the Argo Rollouts controller's metrics, when its chart's ServiceMonitor is on
+    and Prometheus selects it (argo-helm tag argo-rollouts-2.41.0: templates/controller/
+    servicemonitor.yaml scrapes Service <fullname>-metrics, metrics-service.yaml; no job label
+    and no honorLabels, so the job is that Service's name)."""
+    application = apps.get("argo-rollouts")
+    if application is None:
+        return set()
+    metrics = helm_values(application)["controller"]["metrics"]
+    monitor = metrics.get("serviceMonitor", {})
+    selected = monitor.get("additionalLabels", {}).get("release") == KPS_RELEASE
+    if not (metrics.get("enabled") and monitor.get("enabled") and selected):
+        return set()
+    release = application["spec"]["source"]["helm"]["releaseName"]
+    fullname = release if "argo-rollouts" in release else f"{release}-argo-rollouts"
+    return {f"{fullname}-metrics"}
+
+
 def environment_jobs(environment: str) -> set[str]:
     if environment == "compose":
         return compose_jobs()
-    return service_monitor_jobs(built(environment)) | KPS_DEFAULT_JOBS
+    add_ons = rollouts_controller_jobs(applications(environment))
+    return service_monitor_jobs(built(environment)) | KPS_DEFAULT_JOBS | add_ons
 
 
 def selector_problems(
@@ -390,6 +412,54 @@ def test_a_job_no_environment_scrapes_is_rejected() -> None:
     )
 
 
+# The metrics some rules select by name only (no job selector, which the checks above read),
+# and the job that exports them on Kubernetes. rollout-alerts.yml selects by name because the
+# rollout's namespace arrives as exported_namespace; the job must still be scraped.
+METRIC_JOBS = {
+    "rollout_info": "argo-rollouts-metrics",
+    "analysis_run_info": "argo-rollouts-metrics",
+}
+METRIC_NAME = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{")
+
+
+def metric_source_problems(
+    environment: str, jobs: set[str], found: Iterable[tuple[str, str]]
+) -> list[str]:
+    return [
+        f"{environment}: {where} reads {metric}, exported by job {METRIC_JOBS[metric]}, "
+        "never scraped"
+        for where, expr in found
+        for metric in set(METRIC_NAME.findall(expr)) & set(METRIC_JOBS)
+        if METRIC_JOBS[metric] not in jobs
+    ]
+
+
+def test_every_metric_of_the_rollout_alerts_has_a_known_source() -> None:
+    rollout = [(w, e) for w, e in queries() if w.startswith("rollout-alerts.yml:")]
+    assert len(rollout) >= 3
+    for where, expr in rollout:
+        assert not SELECTOR.findall(expr), f"{where}: add its job to the job checks instead"
+        assert set(METRIC_NAME.findall(expr)) <= set(METRIC_JOBS), where
+
+
+@pytest.mark.parametrize("environment", OVERLAYS)
+def test_the_controller_metrics_the_rollout_alerts_read_are_scraped(environment: str) -> None:
+    jobs = environment_jobs(environment)
+    assert "argo-rollouts-metrics" in jobs
+    assert metric_source_problems(environment, jobs, queries()) == []
+
+
+def test_rollout_alerts_without_the_controllers_service_monitor_are_rejected() -> None:
+    for change in ({"enabled": False}, {"additionalLabels": {"release": "prometheus"}}):
+        apps = copy.deepcopy(applications("prod"))
+        helm_values(apps["argo-rollouts"])["controller"]["metrics"]["serviceMonitor"].update(change)
+        jobs = (
+            service_monitor_jobs(built("prod")) | KPS_DEFAULT_JOBS | rollouts_controller_jobs(apps)
+        )
+        problems = metric_source_problems("prod", jobs, queries())
+        assert len(problems) == 3, (change, problems)
+
+
 # --- 5. names the manifests assume -----------------------------------------------------------
 
 
@@ -403,7 +473,10 @@ def service_monitor_values(values: Any) -> Iterator[Obj]:
                 yield from service_monitor_values(value)
 
 
-def name_problems(objects: tuple[Obj, ...], apps: dict[str, Obj]) -> list[str]:
+def name_problems(
+    objects: tuple[Obj, ...], apps: dict[str, Obj], datasources: dict[str, Obj] | None = None
+) -> list[str]:
+    datasources = datasources or grafana_datasources()
     problems = []
     kps = apps["kube-prometheus-stack"]
     release = kps["spec"]["source"]["helm"]["releaseName"]
@@ -450,8 +523,7 @@ def name_problems(objects: tuple[Obj, ...], apps: dict[str, Obj]) -> list[str]:
     expected = f"http://{loki['spec']['source']['helm']['releaseName']}.{loki['spec']['destination']['namespace']}.svc:3100/"
     if not push.startswith(expected):
         problems.append(f"Alloy pushes to {push}, Loki's Service is {expected}")
-    sources = helm_values(kps)["grafana"]["additionalDataSources"]
-    if [source["url"] + "/" for source in sources if source["uid"] == "loki"] != [expected]:
+    if datasources["loki"]["url"] + "/" != expected:
         problems.append(f"Grafana's Loki data source is not Loki's Service {expected}")
     return problems
 
@@ -477,6 +549,11 @@ def test_another_release_name_is_rejected() -> None:
     apps = copy.deepcopy(applications("prod"))
     apps["loki"]["spec"]["source"]["helm"]["releaseName"] = "logs"
     assert len(name_problems(built("prod"), apps)) == 2  # Alloy's push URL, Grafana's source
+    sources = copy.deepcopy(grafana_datasources())
+    sources["loki"]["url"] = "http://loki-gateway.monitoring.svc:80"
+    assert name_problems(built("prod"), applications("prod"), sources) == [
+        "Grafana's Loki data source is not Loki's Service http://loki.monitoring.svc:3100/"
+    ]
 
 
 @functools.cache
