@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from redis.cluster import RedisCluster
 
-from kvapi.app import create_app
 from kvapi.settings import Settings
 from testbed.cluster import LocalCluster, local_cluster
 from testbed.metrics import value
@@ -37,19 +36,11 @@ def direct(cluster: LocalCluster) -> Iterator["RedisCluster[str]"]:
 
 
 @pytest.fixture
-def make_cluster_client(cluster: LocalCluster, direct: object) -> Iterator[ClusterClient]:
-    opened: list[TestClient] = []
-
-    def make(**overrides: object) -> TestClient:
-        settings = Settings(redis_url=cluster.url, redis_cluster=True, **overrides)  # type: ignore[arg-type]
-        client = TestClient(create_app(settings), raise_server_exceptions=False)
-        client.__enter__()
-        opened.append(client)
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
+def make_cluster_client(
+    cluster: LocalCluster, direct: object, make_client: ClusterClient
+) -> ClusterClient:
+    """tests/conftest.py's make_client, for an app in cluster mode on the emptied cluster."""
+    return lambda **overrides: make_client(redis_url=cluster.url, redis_cluster=True, **overrides)
 
 
 @pytest.fixture
