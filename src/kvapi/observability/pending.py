@@ -86,8 +86,9 @@ class PendingHistogram:
         pending, self._pending = self._pending, {}
         for labels, entry in pending.items():
             child = self._histogram.labels(*labels)
-            # Histogram has no public "add n observations": its per-bucket values are the
-            # documented storage of the multiprocess files, stable across releases.
+            # Histogram has no public "add n observations", so its private per-bucket values
+            # are added to; tests/unit/test_pending.py compares the result with observe() on
+            # the same samples and fails on a prometheus-client release that changes them.
             child._sum.inc(entry[0])
             for bucket, count in zip(child._buckets, entry[1:], strict=True):
                 if count:
