@@ -54,3 +54,27 @@ def test_cluster_failures_are_store_unavailable(error: Exception) -> None:
 
     with pytest.raises(StoreUnavailable):
         asyncio.run(call())
+
+
+def call_failing_with(store: Store, error: Exception) -> None:
+    async def failing() -> None:
+        raise error
+
+    asyncio.run(store._call("get", failing))
+
+
+def test_an_unexpected_error_of_the_cluster_client_is_a_503_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = Settings(redis_url="redis://127.0.0.1:1", redis_cluster=True)
+    store = Store(settings, Metrics(), "redis://127.0.0.1:1")
+    with caplog.at_level("WARNING", logger="kvapi.store"), pytest.raises(StoreUnavailable):
+        call_failing_with(store, IndexError("pop from an empty deque"))
+    assert "unexpected error from the Redis Cluster client" in caplog.text
+
+
+def test_an_unexpected_error_with_a_single_node_stays_a_bug() -> None:
+    settings = Settings(redis_url="redis://127.0.0.1:1")
+    store = Store(settings, Metrics(), "redis://127.0.0.1:1")
+    with pytest.raises(IndexError):
+        call_failing_with(store, IndexError("a bug of kvapi's"))
